@@ -47,6 +47,7 @@ const cloud = z
       .strict()
       .default({}),
     create_flavors: z.boolean().default(true),
+    admin_cidrs: z.array(cidr).default([]),
     availability_zone: z.string().min(1).optional(),
   })
   .strict()

@@ -1,0 +1,48 @@
+import { Construct } from 'constructs';
+import type { NodeKind } from '../config/topology.js';
+import { ComputeFlavorV2 } from './bindings.js';
+
+export interface NodeSize {
+  readonly vcpus: number;
+  readonly ram_gb: number;
+  readonly disk_gb: number;
+}
+
+export interface NodeFlavorsProps {
+  readonly namePrefix: string;
+  readonly sizes: Readonly<Record<NodeKind, NodeSize>>;
+  /**
+   * Create the flavors (needs the admin role); otherwise they must exist under the same names.
+   * @default true
+   */
+  readonly create?: boolean;
+}
+
+/** The underlying cloud's flavors for the testbed's controllers, computes and Ceph nodes. */
+export class NodeFlavors extends Construct {
+  private readonly names: Record<NodeKind, string>;
+
+  constructor(scope: Construct, id: string, props: NodeFlavorsProps) {
+    super(scope, id);
+    const create = props.create ?? true;
+    const kinds: NodeKind[] = ['controller', 'compute', 'ceph'];
+    this.names = Object.fromEntries(kinds.map((kind) => [kind, `${props.namePrefix}-${kind}`])) as Record<NodeKind, string>;
+    if (!create) return;
+    for (const kind of kinds) {
+      const size = props.sizes[kind];
+      const flavor = new ComputeFlavorV2(this, kind, {
+        name: this.names[kind],
+        vcpus: size.vcpus,
+        ram: size.ram_gb * 1024,
+        disk: size.disk_gb,
+        isPublic: false,
+      });
+      this.names[kind] = flavor.name;
+    }
+  }
+
+  /** The flavor name to boot a node of this kind with (a reference when the flavor is created here). */
+  nameFor(kind: NodeKind): string {
+    return this.names[kind];
+  }
+}

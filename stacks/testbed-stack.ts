@@ -1,0 +1,161 @@
+import { Construct } from 'constructs';
+import { Fn, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { TestbedSpec } from '../src/config/schema.js';
+import { planTopology, type NodeKind } from '../src/config/topology.js';
+import { ComputeKeypairV2, ComputeVolumeAttachV2, ComputeServergroupV2, NetworkingFloatingipAssociateV2, NetworkingFloatingipV2, OpenstackProvider } from '../src/constructs/bindings.js';
+import { NodeFlavors } from '../src/constructs/node-flavors.js';
+import { OsdVolumes, type AttachedOsd } from '../src/constructs/osd-volumes.js';
+import { PostDeployPhase } from '../src/constructs/post-deploy-phase.js';
+import { TestbedSecurityGroups } from '../src/constructs/security-groups.js';
+import { TestbedNetwork } from '../src/constructs/testbed-network.js';
+import { TestbedNode, type NodeAddress } from '../src/constructs/testbed-node.js';
+
+export interface TestbedStackProps {
+  readonly spec: TestbedSpec;
+  /** sha256 of the spec (re-runs the post-deploy phases when it changes). */
+  readonly specHash: string;
+  /** sha256 of templates/ and playbooks/ (likewise). */
+  readonly configHash: string;
+  /**
+   * Terraform state file. Relative paths are resolved by Terraform from the stack's working
+   * directory (cdktf.out/stacks/<id>), so the default climbs back to the project root: the state
+   * outlives `cdktf synth` and no machine-specific absolute path lands in the JSON.
+   * @default '../../../terraform.<id>.tfstate'
+   */
+  readonly statePath?: string;
+}
+
+/** The post-deploy phases, in order: each runs `testbed phase <name>` (render, then ansible-playbook site.yml --tags <name>). */
+export const CLOUD_PHASES = [
+  { id: 'ConfigureCeph', name: 'ceph', description: 'configure Ceph (mons, mgrs, OSDs, pools, RBD images)' },
+  { id: 'ConfigureOpenstack', name: 'openstack', description: 'configure OpenStack (controllers, computes, HAProxy)' },
+  { id: 'StartPolicyJob', name: 'policy', description: 'start the migration-policy job' },
+] as const;
+
+/** The study's testbed on an existing OpenStack cloud: network, security groups, nodes, OSD volumes and the post-deploy phases. */
+export class TestbedStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: TestbedStackProps) {
+    super(scope, id);
+    const { spec } = props;
+    const prefix = spec.name;
+    const topology = planTopology(spec);
+
+    new LocalBackend(this, { path: props.statePath ?? `../../../terraform.${id}.tfstate` });
+    // Credentials stay in clouds.yaml: the provider only names the cloud.
+    new OpenstackProvider(this, 'openstack', { cloud: spec.cloud.name, region: spec.cloud.region });
+
+    const net = new TestbedNetwork(this, 'Network', {
+      namePrefix: prefix,
+      cidr: spec.network.cidr,
+      clusterCidr: spec.network.cluster_cidr,
+      externalNetwork: spec.cloud.external_network,
+      gateway: topology.gateway,
+      dnsNameservers: spec.network.dns_nameservers,
+      mtu: spec.network.mtu,
+    });
+    const groups = new TestbedSecurityGroups(this, 'SecurityGroups', {
+      namePrefix: prefix,
+      cidr: spec.network.cidr,
+      clusterCidr: spec.network.cluster_cidr,
+      adminCidrs: spec.cloud.admin_cidrs,
+    });
+    const keyPair = new ComputeKeypairV2(this, 'KeyPair', {
+      name: spec.cloud.key_pair.name,
+      publicKey: Fn.file(Fn.pathexpand(spec.cloud.key_pair.public_key_file)),
+    });
+    const flavors = new NodeFlavors(this, 'Flavors', { namePrefix: prefix, sizes: spec.node_flavors, create: spec.cloud.create_flavors });
+    const antiAffinity = (gid: string, what: string) =>
+      new ComputeServergroupV2(this, gid, { name: `${prefix}-${what}`, policies: ['anti-affinity'] });
+    const serverGroups: Partial<Record<NodeKind, string>> = {
+      controller: antiAffinity('ControllerGroup', 'controllers').id,
+      ceph: antiAffinity('CephGroup', 'ceph').id,
+    };
+
+    const groupIds: Record<NodeKind, string[]> = {
+      controller: [groups.baseId, groups.controllerId],
+      compute: [groups.baseId, groups.computeId],
+      ceph: [groups.baseId, groups.cephId],
+    };
+    const nodes = new Construct(this, 'Nodes');
+    const osdVolumes = new Construct(this, 'OsdVolumes');
+    const instances: TestbedNode[] = [];
+    const attached = new Map<string, readonly AttachedOsd[]>();
+    const attachments: ComputeVolumeAttachV2[] = [];
+    for (const host of topology.hosts) {
+      const isBastion = host.name === topology.bastion;
+      const addresses: [NodeAddress, ...NodeAddress[]] = [
+        {
+          networkId: net.networkId,
+          subnetId: net.subnetId,
+          ip: host.ip,
+          securityGroupIds: isBastion ? [...groupIds[host.kind], groups.bastionId] : groupIds[host.kind],
+          // Nested VMs on the computes (and the load balancer's VIPs) send from testbed addresses.
+          allowedRanges: host.kind === 'ceph' ? undefined : [spec.network.cidr],
+        },
+      ];
+      if (host.cluster_ip) {
+        addresses.push({ networkId: net.clusterNetworkId, subnetId: net.clusterSubnetId, ip: host.cluster_ip, securityGroupIds: groupIds.ceph });
+      }
+      const node = new TestbedNode(nodes, host.name, {
+        hostName: host.name,
+        namePrefix: prefix,
+        flavorName: flavors.nameFor(host.node_flavor),
+        imageName: spec.cloud.image,
+        keyPairName: keyPair.name,
+        addresses,
+        serverGroupId: serverGroups[host.kind],
+        availabilityZone: spec.cloud.availability_zone,
+        roles: host.roles,
+      });
+      instances.push(node);
+      if (host.osds.length) {
+        const volumes = new OsdVolumes(osdVolumes, host.name, {
+          namePrefix: prefix,
+          hostName: host.name,
+          instanceId: node.instanceId,
+          osds: host.osds,
+          availabilityZone: spec.cloud.availability_zone,
+        });
+        attached.set(host.name, volumes.osds);
+        attachments.push(...volumes.attachments);
+      }
+    }
+
+    const floatingIp = new NetworkingFloatingipV2(this, 'BastionFloatingIp', { pool: spec.cloud.external_network, description: `${prefix}: bastion` });
+    // OpenStack refuses to remove a router interface while a floating IP behind it is associated:
+    // the association depends on the interface, so it is destroyed first.
+    const association = new NetworkingFloatingipAssociateV2(this, 'BastionFloatingIpAssociation', {
+      floatingIp: floatingIp.address,
+      portId: instances[0]!.portIds[0]!,
+      dependsOn: [net.routerInterface],
+    });
+
+    const inventory = {
+      bastion: { host: topology.bastion, floating_ip: floatingIp.address, ssh_user: spec.cloud.ssh_user },
+      hosts: topology.hosts.map((h) => ({
+        name: h.name,
+        roles: h.roles,
+        ip: h.ip,
+        cluster_ip: h.cluster_ip ?? '',
+        osds: (attached.get(h.name) ?? []).map((o) => ({ id: o.id, backend: o.backend, volume_id: o.volumeId, aux_kind: o.auxKind, aux_volume_id: o.auxVolumeId })),
+      })),
+    };
+    new TerraformOutput(this, 'testbed_inventory', { value: inventory, description: 'Hosts, roles, addresses and OSD volumes per backend, for `testbed render --tf-outputs`' });
+    new TerraformOutput(this, 'bastion_floating_ip', { value: floatingIp.address });
+
+    // Post-deploy phases: each renders the configuration from the spec plus these outputs and runs its plays.
+    const instanceIds = Fn.join(',', instances.map((i) => i.instanceId));
+    let previous: PostDeployPhase | undefined;
+    for (const phase of CLOUD_PHASES) {
+      previous = new PostDeployPhase(this, phase.id, {
+        description: phase.description,
+        create: {
+          argv: ['npx', '--no-install', 'testbed', 'phase', phase.name, '--target', 'cloud', '--tf-outputs-env', 'TESTBED_TF_OUTPUTS'],
+          environment: { TESTBED_TF_OUTPUTS: Fn.jsonencode(inventory) },
+        },
+        triggers: { spec: props.specHash, config: props.configHash, instances: instanceIds },
+        dependsOn: previous ? [previous.resource] : [association, ...attachments],
+      });
+    }
+  }
+}
