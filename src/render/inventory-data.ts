@@ -1,0 +1,135 @@
+/**
+ * The Ansible inventory (`inventory.yml`): groups, host vars and `all` vars of the render contract.
+ *
+ * cloud: every planned host, reached through the bastion's floating IP when the Terraform outputs give
+ * one; OSD device paths from the outputs' volume ids. lab: the lab's controller and computes,
+ * `ansible_connection: local` (the lab's plays enter the namespaces themselves). Pure.
+ */
+import type { HostRole } from '../config/topology.js';
+import { hostIp, type RenderContext } from './render-context.js';
+import { virtioDiskPath } from './tf-outputs.js';
+
+export const INVENTORY_GROUPS = ['controllers', 'computes', 'ceph_mons', 'ceph_mgrs', 'ceph_osds', 'haproxy', 'migration_policy'] as const;
+export type InventoryGroup = (typeof INVENTORY_GROUPS)[number];
+
+const GROUP_OF_ROLE: Record<HostRole, InventoryGroup> = {
+  controller: 'controllers',
+  compute: 'computes',
+  ceph_mon: 'ceph_mons',
+  ceph_mgr: 'ceph_mgrs',
+  ceph_osd: 'ceph_osds',
+  haproxy: 'haproxy',
+  migration_policy: 'migration_policy',
+};
+
+export interface InventoryOsd {
+  readonly id: number;
+  readonly backend: 'filestore' | 'bluestore';
+  /** Size of the data volume (cloud) or Bluestore file (lab); null for a lab Filestore directory. */
+  readonly size_gb: number | null;
+  /** journal (Filestore) or db (Bluestore); null when the lab keeps the DB inside the block file. */
+  readonly aux_kind: 'journal' | 'db' | null;
+  readonly aux_size_gb: number | null;
+  /** Cloud with Terraform outputs only: the data volume's device path. */
+  readonly device?: string;
+  readonly aux_device?: string;
+}
+
+export interface InventoryHostVars {
+  readonly ansible_host: string;
+  readonly ansible_connection?: 'local';
+  /** Cloud, bastion only: cancels the group's ProxyJump (the bastion is reached directly). */
+  readonly ansible_ssh_common_args?: string;
+  readonly testbed_ip: string;
+  readonly testbed_cluster_ip?: string;
+  /** Lab only: the host's network namespace. */
+  readonly testbed_netns?: string;
+  readonly testbed_osds?: readonly InventoryOsd[];
+}
+
+export interface InventoryData {
+  readonly all: {
+    readonly vars: Readonly<Record<string, string | number | boolean>>;
+    readonly hosts: Readonly<Record<string, InventoryHostVars>>;
+    readonly children: Readonly<Record<InventoryGroup, { readonly hosts: Readonly<Record<string, null>> }>>;
+  };
+}
+
+function groups(members: Record<InventoryGroup, string[]>): InventoryData['all']['children'] {
+  return Object.fromEntries(INVENTORY_GROUPS.map((g) => [g, { hosts: Object.fromEntries(members[g].map((h) => [h, null])) }])) as InventoryData['all']['children'];
+}
+
+function emptyMembers(): Record<InventoryGroup, string[]> {
+  return Object.fromEntries(INVENTORY_GROUPS.map((g) => [g, [] as string[]])) as unknown as Record<InventoryGroup, string[]>;
+}
+
+export function inventoryData(ctx: RenderContext): InventoryData {
+  const members = emptyMembers();
+  const hosts: Record<string, InventoryHostVars> = {};
+  const vars: Record<string, string | number | boolean> = {
+    testbed_target: ctx.target,
+    testbed_rendered_dir: ctx.outDir,
+    testbed_name: ctx.spec.name,
+    ceph_fsid: ctx.fsid,
+  };
+
+  if (ctx.target === 'lab') {
+    const { lab, spec } = ctx;
+    vars.testbed_lab_dir = spec.lab.dir;
+    const c = lab.controller;
+    hosts[c.name] = {
+      ansible_host: 'localhost',
+      ansible_connection: 'local',
+      testbed_ip: c.ip,
+      testbed_cluster_ip: ctx.monHost ?? c.ip,
+      testbed_netns: c.netns,
+      testbed_osds: lab.osds.map((o) =>
+        o.backend === 'filestore'
+          ? { id: o.id, backend: o.backend, size_gb: null, aux_kind: 'journal', aux_size_gb: spec.lab.filestore_journal_mib / 1024 }
+          : { id: o.id, backend: o.backend, size_gb: spec.lab.bluestore_file_gib, aux_kind: null, aux_size_gb: null },
+      ),
+    };
+    for (const g of ['controllers', 'ceph_mons', 'ceph_mgrs', 'ceph_osds', 'haproxy', 'migration_policy'] as const) members[g].push(c.name);
+    for (const h of lab.computes) {
+      hosts[h.name] = { ansible_host: 'localhost', ansible_connection: 'local', testbed_ip: h.ip, testbed_netns: h.netns };
+      members.computes.push(h.name);
+    }
+    return { all: { vars, hosts, children: groups(members) } };
+  }
+
+  const tf = ctx.tfOutputs;
+  vars.ansible_user = tf?.bastion.ssh_user ?? ctx.spec.cloud.ssh_user;
+  if (tf) {
+    vars.testbed_bastion_ip = tf.bastion.floating_ip;
+    // Every host but the bastion is reached through it; the bastion directly on its floating IP.
+    vars.ansible_ssh_common_args = `-o ProxyJump=${tf.bastion.ssh_user}@${tf.bastion.floating_ip}`;
+  }
+  for (const h of ctx.topology.hosts) {
+    const out = tf?.hosts.find((o) => o.name === h.name);
+    const ip = hostIp(ctx, h);
+    const isBastion = tf !== undefined && h.name === tf.bastion.host;
+    const host: InventoryHostVars = {
+      ansible_host: isBastion ? tf.bastion.floating_ip : ip,
+      testbed_ip: ip,
+      ...(h.cluster_ip ? { testbed_cluster_ip: out?.cluster_ip || h.cluster_ip } : {}),
+      ...(h.osds.length
+        ? {
+            testbed_osds: h.osds.map((o): InventoryOsd => {
+              const vol = out?.osds.find((v) => v.id === o.id);
+              return {
+                id: o.id,
+                backend: o.backend,
+                size_gb: o.size_gb,
+                aux_kind: o.aux.kind,
+                aux_size_gb: o.aux.size_gb,
+                ...(vol ? { device: virtioDiskPath(vol.volume_id), aux_device: virtioDiskPath(vol.aux_volume_id) } : {}),
+              };
+            }),
+          }
+        : {}),
+    };
+    hosts[h.name] = isBastion ? { ...host, ansible_ssh_common_args: '' } : host;
+    for (const role of h.roles) members[GROUP_OF_ROLE[role]].push(h.name);
+  }
+  return { all: { vars, hosts, children: groups(members) } };
+}
