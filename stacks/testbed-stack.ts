@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Fn, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktf';
 import type { TestbedSpec } from '../src/config/schema.js';
 import { planTopology, type NodeKind } from '../src/config/topology.js';
 import { ComputeKeypairV2, ComputeVolumeAttachV2, ComputeServergroupV2, NetworkingFloatingipAssociateV2, NetworkingFloatingipV2, OpenstackProvider } from '../src/constructs/bindings.js';
@@ -130,7 +130,8 @@ export class TestbedStack extends TerraformStack {
       dependsOn: [net.routerInterface],
     });
 
-    const inventory = {
+    // One local holds the inventory: the output and every phase reference it instead of repeating it.
+    const inventory = new TerraformLocal(this, 'inventory', {
       bastion: { host: topology.bastion, floating_ip: floatingIp.address, ssh_user: spec.cloud.ssh_user },
       hosts: topology.hosts.map((h) => ({
         name: h.name,
@@ -139,19 +140,19 @@ export class TestbedStack extends TerraformStack {
         cluster_ip: h.cluster_ip ?? '',
         osds: (attached.get(h.name) ?? []).map((o) => ({ id: o.id, backend: o.backend, volume_id: o.volumeId, aux_kind: o.auxKind, aux_volume_id: o.auxVolumeId })),
       })),
-    };
-    new TerraformOutput(this, 'testbed_inventory', { value: inventory, description: 'Hosts, roles, addresses and OSD volumes per backend, for `testbed render --tf-outputs`' });
+    });
+    new TerraformOutput(this, 'testbed_inventory', { value: inventory.expression, description: 'Hosts, roles, addresses and OSD volumes per backend, for `testbed render --tf-outputs`' });
     new TerraformOutput(this, 'bastion_floating_ip', { value: floatingIp.address });
 
     // Post-deploy phases: each renders the configuration from the spec plus these outputs and runs its plays.
-    const instanceIds = Fn.join(',', instances.map((i) => i.instanceId));
+    const instanceIds = new TerraformLocal(this, 'instance_ids', Fn.join(',', instances.map((i) => i.instanceId))).asString;
     let previous: PostDeployPhase | undefined;
     for (const phase of CLOUD_PHASES) {
       previous = new PostDeployPhase(this, phase.id, {
         description: phase.description,
         create: {
           argv: ['npx', '--no-install', 'testbed', 'phase', phase.name, '--target', 'cloud', '--tf-outputs-env', 'TESTBED_TF_OUTPUTS'],
-          environment: { TESTBED_TF_OUTPUTS: Fn.jsonencode(inventory) },
+          environment: { TESTBED_TF_OUTPUTS: Fn.jsonencode(inventory.expression) },
         },
         triggers: { spec: props.specHash, config: props.configHash, instances: instanceIds },
         dependsOn: previous ? [previous.resource] : [association, ...attachments],

@@ -95,7 +95,7 @@ describe('the testbed stack for the default spec', () => {
   });
 
   it('outputs the inventory the playbooks need', () => {
-    const inv = s.output.testbed_inventory!.value;
+    const inv = (s as any).locals.inventory;
     expect(inv.hosts).toHaveLength(8);
     const ceph1 = inv.hosts.find((h: any) => h.name === 'ceph-1');
     expect(ceph1.osds.map((o: any) => [o.id, o.backend, o.aux_kind])).toEqual([[0, 'filestore', 'journal'], [1, 'filestore', 'journal'], [2, 'bluestore', 'db'], [3, 'bluestore', 'db']]);

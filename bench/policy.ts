@@ -1,0 +1,51 @@
+/**
+ * `npm run bench:policy`: ms per decide() at 100/10, 1,000/100 and 10,000/1,000 VMs/hosts, in both
+ * modes, and the literal transcription of the pseudo-code (paper readings) for the speed-up.
+ * Targets at 10,000 VMs: safe <= 50 ms per decision, >= 20x faster than the literal transcription.
+ */
+import { validateSpec } from '../src/config/load.js';
+import { decide } from '../src/policy/decide.js';
+import { decideLiteral } from '../src/policy/paper-literal.js';
+import { policyFromSpec } from '../src/policy/settings.js';
+import { syntheticCluster } from '../src/policy/synthetic-cluster.js';
+
+const base = policyFromSpec(validateSpec({}).spec);
+const SIZES: ReadonlyArray<[number, number]> = [
+  [100, 10],
+  [1_000, 100],
+  [10_000, 1_000],
+];
+
+/** Median ms of `fn` over enough runs to fill ~1 s (at least 3, at most 200). */
+function time(fn: () => unknown): number {
+  fn(); // warm-up
+  const samples: number[] = [];
+  const start = performance.now();
+  while (samples.length < 3 || (performance.now() - start < 1000 && samples.length < 200)) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)]!;
+}
+
+const rows: string[][] = [['VMs', 'hosts', 'safe ms', 'paper ms', 'literal ms', 'literal/safe', 'literal/paper', 'migrations safe/paper']];
+let target = '';
+for (const [vms, hosts] of SIZES) {
+  const snap = syntheticCluster(vms, hosts);
+  const safe = { ...base, mode: 'safe' as const, maxMigrationsPerCycle: 1_000_000, maxConcurrentPerHost: 0 };
+  const paper = { ...base, mode: 'paper' as const };
+  const tSafe = time(() => decide(snap, safe));
+  const tPaper = time(() => decide(snap, paper));
+  const tLit = time(() => decideLiteral(snap, paper));
+  const nSafe = decide(snap, safe).actions.filter((a) => a.kind === 'migrate').length;
+  const nPaper = decide(snap, paper).actions.filter((a) => a.kind === 'migrate').length;
+  rows.push([String(vms), String(hosts), tSafe.toFixed(2), tPaper.toFixed(2), tLit.toFixed(2), `${(tLit / tSafe).toFixed(1)}x`, `${(tLit / tPaper).toFixed(1)}x`, `${nSafe}/${nPaper}`]);
+  if (vms === 10_000) {
+    target = `target at 10,000 VMs: safe ${tSafe.toFixed(2)} ms (<= 50: ${tSafe <= 50 ? 'met' : 'MISSED'}), ${(tLit / tSafe).toFixed(1)}x faster than literal (>= 20x: ${tLit / tSafe >= 20 ? 'met' : 'MISSED'})`;
+  }
+}
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+for (const r of rows) console.log(r.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+console.log(target);
