@@ -1,9 +1,13 @@
 /** Every `testbed` subcommand, in the order `testbed help` lists them. Add new ones here, one line each. */
 import type { Command } from '../command.js';
+import { startCommand } from './start.js';
+import { synthCommand } from './synth.js';
 import { validateCommand } from './validate.js';
 import { renderCommand } from './render.js';
 
 export const commands: readonly Command[] = [
   validateCommand,
+  synthCommand,
+  startCommand,
   renderCommand,
 ];
