@@ -17,6 +17,7 @@ export const synthCommand: Command = {
     err(`synthesized in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const file = join('cdktf.out', 'stacks', values.stack!, 'cdk.tf.json');
     for (const line of summarizeSynth(values.stack!, JSON.parse(readFileSync(file, 'utf8')))) out(line);
-    out('', `Terraform JSON: ${file}`);
+    out('');
+    out(`Terraform JSON: ${file}`);
   },
 };
