@@ -1,5 +1,6 @@
 /** Every `testbed` subcommand, in the order `testbed help` lists them. Add new ones here, one line each. */
 import type { Command } from '../command.js';
+import { phaseCommand } from './phase.js';
 import { startCommand } from './start.js';
 import { synthCommand } from './synth.js';
 import { validateCommand } from './validate.js';
@@ -9,5 +10,6 @@ export const commands: readonly Command[] = [
   validateCommand,
   synthCommand,
   startCommand,
+  phaseCommand,
   renderCommand,
 ];
