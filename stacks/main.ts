@@ -3,6 +3,7 @@ import { App } from 'cdktf';
 import { specHash } from '../src/config/derived.js';
 import { loadSpec, SpecError } from '../src/config/load.js';
 import { treeHash } from '../src/util/tree-hash.js';
+import { LAB_PHASES, LabStack } from './lab-stack.js';
 import { TestbedStack } from './testbed-stack.js';
 
 // cdktf captures a stack trace for every token it creates; with tsx's source maps on, each capture
@@ -17,10 +18,27 @@ try {
   console.error(err.message);
   process.exit(2);
 }
+const root = process.cwd();
+const hash = specHash(loaded.spec);
 const app = new App();
 new TestbedStack(app, 'testbed', {
   spec: loaded.spec,
-  specHash: specHash(loaded.spec),
-  configHash: treeHash(process.cwd(), ['templates', 'playbooks']),
+  specHash: hash,
+  configHash: treeHash(root, ['templates', 'playbooks']),
+});
+/** What each lab phase runs, so that a change to it re-runs the phase. */
+const labSources: Record<(typeof LAB_PHASES)[number]['name'], string[]> = {
+  preflight: ['src/lab'],
+  hosts: ['src/lab'],
+  ceph: ['templates', 'playbooks', 'src/render'],
+  guest: ['guest', 'src/lab'],
+  vms: ['src/lab'],
+  haproxy: ['templates', 'playbooks'],
+  policy: ['src/policy'],
+};
+new LabStack(app, 'lab', {
+  specHash: hash,
+  specFile: loaded.file,
+  phaseHashes: Object.fromEntries(Object.entries(labSources).map(([phase, dirs]) => [phase, treeHash(root, dirs)])),
 });
 app.synth();
