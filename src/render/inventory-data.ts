@@ -6,7 +6,8 @@
  * `ansible_connection: local` (the lab's plays enter the namespaces themselves). Pure.
  */
 import type { HostRole } from '../config/topology.js';
-import { hostIp, type RenderContext } from './render-context.js';
+import { volumeTypes } from './cinder-data.js';
+import { apiVip, hostIp, type RenderContext } from './render-context.js';
 import { virtioDiskPath } from './tf-outputs.js';
 
 export const INVENTORY_GROUPS = ['controllers', 'computes', 'ceph_mons', 'ceph_mgrs', 'ceph_osds', 'haproxy', 'migration_policy'] as const;
@@ -49,7 +50,7 @@ export interface InventoryHostVars {
 
 export interface InventoryData {
   readonly all: {
-    readonly vars: Readonly<Record<string, string | number | boolean>>;
+    readonly vars: Readonly<Record<string, unknown>>;
     readonly hosts: Readonly<Record<string, InventoryHostVars>>;
     readonly children: Readonly<Record<InventoryGroup, { readonly hosts: Readonly<Record<string, null>> }>>;
   };
@@ -66,11 +67,15 @@ function emptyMembers(): Record<InventoryGroup, string[]> {
 export function inventoryData(ctx: RenderContext): InventoryData {
   const members = emptyMembers();
   const hosts: Record<string, InventoryHostVars> = {};
-  const vars: Record<string, string | number | boolean> = {
+  const vars: Record<string, unknown> = {
     testbed_target: ctx.target,
     testbed_rendered_dir: ctx.outDir,
     testbed_name: ctx.spec.name,
     ceph_fsid: ctx.fsid,
+    // Address of the OpenStack API frontends (HAProxy binds it on the haproxy host).
+    testbed_api_vip: apiVip(ctx),
+    // Cinder volume types to create, one per RBD backend of cinder.conf.
+    testbed_volume_types: volumeTypes(ctx),
   };
 
   if (ctx.target === 'lab') {

@@ -5,7 +5,7 @@
 import { cephFsid } from '../config/derived.js';
 import { planLabTopology, type LabTopology } from '../config/lab-topology.js';
 import type { TestbedSpec } from '../config/schema.js';
-import { planTopology, type PlannedHost, type Topology } from '../config/topology.js';
+import { FIRST_HOST_OFFSET, ipAt, planTopology, type PlannedHost, type Topology } from '../config/topology.js';
 import type { Secrets } from '../secrets/secrets.js';
 import type { TfInventory } from './tf-outputs.js';
 
@@ -28,6 +28,12 @@ export interface RenderInput {
    * @default - the planned addresses, without OSD device paths
    */
   readonly tfOutputs?: TfInventory;
+  /**
+   * Whether this machine has /dev/kvm: decides the lab computes' virt_type when lab.accel is auto.
+   * Cloud computes are KVM hosts whatever this says.
+   * @default false
+   */
+  readonly hostHasKvm?: boolean;
 }
 
 export interface RenderContext extends RenderInput {
@@ -53,8 +59,30 @@ export function hostIp(ctx: RenderContext, host: PlannedHost): string {
   return ctx.tfOutputs?.hosts.find((h) => h.name === host.name)?.ip ?? host.ip;
 }
 
-/** Where the services are reached: the first controller (cloud) or the lab controller / --mon-host. */
-export function controllerIp(ctx: RenderContext): string {
-  if (ctx.target === 'lab') return ctx.lab.controller.ip;
-  return hostIp(ctx, ctx.topology.hosts.find((h) => h.kind === 'controller')!);
+/**
+ * Address of the OpenStack API endpoints (HAProxy's frontends): in the cloud a VIP, the address just
+ * below the first host's (`.9`), which the haproxy role adds to the haproxy host; in the lab, which runs
+ * no OpenStack, the lab controller's address.
+ */
+export function apiVip(ctx: RenderContext): string {
+  return ctx.target === 'lab' ? ctx.lab.controller.ip : ipAt(ctx.spec.network.cidr, FIRST_HOST_OFFSET - 1);
+}
+
+/** A host that runs OpenStack services: name, address and role. */
+export interface ServiceHost {
+  readonly name: string;
+  readonly ip: string;
+  readonly role: 'controller' | 'compute';
+}
+
+/** The controllers and computes of the target, in plan order. */
+export function serviceHosts(ctx: RenderContext): ServiceHost[] {
+  if (ctx.target === 'lab') return [ctx.lab.controller, ...ctx.lab.computes].map((h) => ({ name: h.name, ip: h.ip, role: h.role }));
+  return ctx.topology.hosts
+    .filter((h) => h.kind === 'controller' || h.roles.includes('compute'))
+    .map((h) => ({ name: h.name, ip: hostIp(ctx, h), role: h.kind === 'controller' ? 'controller' : 'compute' }));
+}
+
+export function controllers(ctx: RenderContext): ServiceHost[] {
+  return serviceHosts(ctx).filter((h) => h.role === 'controller');
 }

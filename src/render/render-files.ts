@@ -4,9 +4,18 @@
  */
 import { renderCephConf } from '../templates/ceph-conf.js';
 import { renderCephKeyring } from '../templates/ceph-keyring.js';
+import { renderCinderConf } from '../templates/cinder-conf.js';
+import { renderHaproxyCfg } from '../templates/haproxy-cfg.js';
+import { renderLibvirtSecret } from '../templates/libvirt-secret.js';
+import { renderNovaConf } from '../templates/nova-conf.js';
 import { renderYamlFile } from '../templates/yaml-file.js';
 import { cephConfData, cephKeyrings } from './ceph-data.js';
+import { cinderConfData } from './cinder-data.js';
+import { haproxyCfgData } from './haproxy-data.js';
 import { inventoryData } from './inventory-data.js';
+import { novaConfs } from './nova-data.js';
+import { RBD_USER } from './openstack-data.js';
+import { cloudsYamlData, policyJobConfig } from './openstack-clients-data.js';
 import type { RenderContext } from './render-context.js';
 
 export interface RenderedFile {
@@ -28,5 +37,14 @@ export function renderFiles(ctx: RenderContext): RenderedFile[] {
   for (const [name, data] of Object.entries(cephKeyrings(ctx))) {
     files.push({ path: `ceph/${name}`, content: renderCephKeyring(data), mode: PRIVATE });
   }
+  // nova.conf and cinder.conf hold service passwords; haproxy.cfg the stats password.
+  for (const { host, data } of novaConfs(ctx)) files.push({ path: `nova/${host}.conf`, content: renderNovaConf(data), mode: PRIVATE });
+  files.push({ path: 'cinder/cinder.conf', content: renderCinderConf(cinderConfData(ctx)), mode: PRIVATE });
+  files.push({ path: 'libvirt/secret.xml', content: renderLibvirtSecret({ uuid: ctx.secrets.rbd_secret_uuid, usageName: `client.${RBD_USER} secret` }), mode: PUBLIC });
+  // Base64, no newline: `virsh secret-set-value <uuid> --file secret.key`.
+  files.push({ path: 'libvirt/secret.key', content: ctx.secrets.cephx[`client.${RBD_USER}`], mode: PRIVATE });
+  files.push({ path: 'haproxy/haproxy.cfg', content: renderHaproxyCfg(haproxyCfgData(ctx)), mode: PRIVATE });
+  files.push({ path: 'openstack/clouds.yaml', content: renderYamlFile('src/render/openstack-clients-data.ts', cloudsYamlData(ctx)), mode: PRIVATE });
+  files.push({ path: 'policy/policy.yaml', content: renderYamlFile('src/render/openstack-clients-data.ts', policyJobConfig(ctx)), mode: PUBLIC });
   return files;
 }

@@ -2,6 +2,7 @@
  * `testbed render` without the CLI: secrets (created once), context, files, write. The only I/O is
  * the secrets file and the output tree.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { specHash } from '../config/derived.js';
 import type { TestbedSpec } from '../config/schema.js';
@@ -21,6 +22,8 @@ export interface RenderOptions {
   readonly monHost?: string;
   /** @default - planned addresses only */
   readonly tfOutputs?: TfInventory;
+  /** Whether this machine has /dev/kvm (lab virt_type when lab.accel is auto). @default - probed */
+  readonly hostHasKvm?: boolean;
   /** Folder that holds `.testbed/`. @default process.cwd() */
   readonly root?: string;
 }
@@ -42,7 +45,7 @@ export function renderTestbed(options: RenderOptions): RenderResult {
   const outDir = resolve(root, options.outDir ?? defaultOutDir(options.spec, target, root));
   const secretsFile = resolve(secretsPath(options.spec.name, root));
   const { secrets, written } = loadOrCreateSecrets(secretsFile);
-  const ctx = renderContext({ spec: options.spec, target, secrets, outDir, monHost: options.monHost, tfOutputs: options.tfOutputs });
+  const ctx = renderContext({ spec: options.spec, target, secrets, outDir, monHost: options.monHost, tfOutputs: options.tfOutputs, hostHasKvm: options.hostHasKvm ?? existsSync('/dev/kvm') });
   const files = renderFiles(ctx);
   const result = writeTree(outDir, files, manifestOf(files, specHash(options.spec), target));
   return { ...result, outDir, secretsFile, secretsWritten: written };

@@ -1,0 +1,78 @@
+/**
+ * clouds.yaml (the policy job's credentials for the testbed's own OpenStack) and policy/policy.yaml
+ * (the policy job's config). Pure.
+ */
+import type { TestbedSpec } from '../config/schema.js';
+import { keystoneUrl, password } from './openstack-data.js';
+import { APP_BACKEND, haproxySocket } from './haproxy-data.js';
+import type { RenderContext } from './render-context.js';
+
+export interface CloudsYamlData {
+  readonly clouds: Readonly<
+    Record<
+      string,
+      {
+        readonly auth: {
+          readonly auth_url: string;
+          readonly username: string;
+          readonly password: string;
+          readonly project_name: string;
+          readonly user_domain_name: string;
+          readonly project_domain_name: string;
+        };
+        readonly region_name: string;
+        readonly identity_api_version: 3;
+        readonly interface: 'internal' | 'public';
+      }
+    >
+  >;
+}
+
+export interface PolicyJobConfig {
+  /** Entry of clouds.yaml the job uses (OS_CLOUD). */
+  readonly cloud: string;
+  readonly haproxy: { readonly socket: string; readonly backend: string };
+  /** testbed.yaml's policy section, as is. */
+  readonly policy: TestbedSpec['policy'];
+  /** testbed.yaml's live_migration section and the migration link speed (the policy's settings read them). */
+  readonly live_migration: TestbedSpec['live_migration'];
+  readonly migration_bandwidth_mbit: number;
+}
+
+/**
+ * The testbed's own cloud in clouds.yaml. Named after the testbed, not `cloud.name`: that entry is the
+ * underlying cloud the testbed runs on, and the two files may sit side by side.
+ */
+export function testbedCloudName(ctx: RenderContext): string {
+  return ctx.spec.name;
+}
+
+export function cloudsYamlData(ctx: RenderContext): CloudsYamlData {
+  return {
+    clouds: {
+      [testbedCloudName(ctx)]: {
+        auth: {
+          auth_url: keystoneUrl(ctx),
+          username: 'admin',
+          password: password(ctx, 'keystone_admin'),
+          project_name: 'admin',
+          user_domain_name: 'Default',
+          project_domain_name: 'Default',
+        },
+        region_name: ctx.spec.cloud.region,
+        identity_api_version: 3,
+        interface: 'internal',
+      },
+    },
+  };
+}
+
+export function policyJobConfig(ctx: RenderContext): PolicyJobConfig {
+  return {
+    cloud: testbedCloudName(ctx),
+    haproxy: { socket: haproxySocket(ctx), backend: APP_BACKEND },
+    policy: ctx.spec.policy,
+    live_migration: ctx.spec.live_migration,
+    migration_bandwidth_mbit: ctx.spec.network.migration_bandwidth_mbit,
+  };
+}
