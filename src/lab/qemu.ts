@@ -1,0 +1,350 @@
+/**
+ * One lab VM as QEMU processes in compute namespaces: the argv (pure), boot, stop (by PID, after
+ * checking /proc/PID/cmdline), the per-host run files and the serial console.
+ *
+ * A VM keeps its name, index, MAC and address wherever it runs; each placement (`host`) has its own
+ * QMP socket, serial socket, console log and PID file in `<lab.dir>/vms/<name>/`.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { ip, netnsExec } from '../exec/iproute2.js';
+import { execaRunner, type Runner } from '../exec/runner.js';
+import type { LabHost, LabTopology } from '../config/lab-topology.js';
+import { QmpClient } from './qmp.js';
+
+export const QEMU = 'qemu-system-x86_64';
+
+export type DiskSource =
+  | { readonly kind: 'file'; readonly path: string }
+  /** An RBD image through QEMU's rbd driver (qemu-block-extra); `conf` is the lab's ceph.conf. */
+  | { readonly kind: 'rbd'; readonly pool: string; readonly image: string; readonly conf: string; readonly id?: string };
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface GuestLoad {
+  /** Working set the dirtier writes, MiB (0: no memory load). */
+  readonly wsMib: number;
+  readonly rateMibS: number;
+  /** Checksummed disk blocks written per second. */
+  readonly diskOpsS: number;
+}
+
+export interface VmDefinition {
+  readonly name: string;
+  /** Address offset from the first VM address; also selects MAC, tap and migration port. */
+  readonly index: number;
+  readonly flavor: string;
+  readonly ramMib: number;
+  readonly vcpus: number;
+  readonly disk: DiskSource;
+  readonly load: GuestLoad;
+  /** `a.b.c.d/len` inside lab.cidr. */
+  readonly address: string;
+  readonly mac: string;
+}
+
+/** Where a VM runs now: saved as `<lab.dir>/vms/<name>/vm.json`. */
+export interface VmPlacement extends VmDefinition {
+  readonly host: string;
+  readonly netns: string;
+  readonly pid: number;
+  readonly accel: Accel;
+  readonly qemuVersion: string;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly startedAt: number;
+}
+
+export interface QemuRuntime {
+  readonly accel: Accel;
+  /** e.g. 7.2.22 */
+  readonly version: string;
+  readonly major: number;
+  /**
+   * QEMU < 9 under TCG loses guest stores during migration (upstream fix 03bfc2188f). A RAM size that
+   * is not a multiple of 256 KiB forces the slow dirty-bitmap path, which is correct but slower.
+   */
+  readonly ramPadKib: number;
+}
+
+export function vmMac(index: number): string {
+  return `52:54:00:4c:${((index >> 8) & 255).toString(16).padStart(2, '0')}:${(index & 255).toString(16).padStart(2, '0')}`;
+}
+
+export function vmTap(index: number): string {
+  return `tbtap${index}`;
+}
+
+export function migrationPort(index: number): number {
+  return 49152 + index;
+}
+
+export function runFiles(labDir: string, vm: string, host: string) {
+  const dir = join(labDir, 'vms', vm);
+  return {
+    dir,
+    qmp: join(dir, `${host}.qmp`),
+    serial: join(dir, `${host}.serial`),
+    console: join(dir, `${host}.console.log`),
+    pid: join(dir, `${host}.pid`),
+    log: join(dir, `${host}.qemu.log`),
+  };
+}
+
+export function driveSpec(disk: DiskSource): string {
+  if (disk.kind === 'file') return `file=${disk.path},format=raw,if=none,id=disk0,cache=none,aio=threads`;
+  // QEMU's rbd filename syntax escapes ':' inside values; lab paths have none.
+  return `file=rbd:${disk.pool}/${disk.image}:conf=${disk.conf}:id=${disk.id ?? 'admin'},format=raw,if=none,id=disk0,cache=none`;
+}
+
+export function kernelCommandLine(vm: VmDefinition): string {
+  return [
+    'console=ttyS0',
+    'quiet',
+    'nokaslr',
+    `tb.name=${vm.name}`,
+    `tb.ip=${vm.address}`,
+    `tb.ws_mib=${vm.load.wsMib}`,
+    `tb.rate_mib_s=${vm.load.rateMibS}`,
+    `tb.disk_ops_s=${vm.load.diskOpsS}`,
+  ].join(' ');
+}
+
+/** The full QEMU argv (without the program). Source and incoming side differ only in `incoming`. */
+export function qemuArgs(
+  vm: VmDefinition,
+  rt: QemuRuntime,
+  image: { kernel: string; initrd: string },
+  files: ReturnType<typeof runFiles>,
+  options: { incoming?: boolean } = {},
+): string[] {
+  const mem = rt.ramPadKib ? `${vm.ramMib * 1024 + rt.ramPadKib}k` : String(vm.ramMib);
+  return [
+    '-name', `${vm.name},debug-threads=on`,
+    '-machine', 'pc',
+    '-accel', rt.accel,
+    '-m', mem,
+    '-mem-prealloc',
+    '-smp', String(vm.vcpus),
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    '-kernel', image.kernel,
+    '-initrd', image.initrd,
+    '-append', kernelCommandLine(vm),
+    '-chardev', `socket,id=ser0,path=${files.serial},server=on,wait=off,logfile=${files.console},logappend=on`,
+    '-serial', 'chardev:ser0',
+    '-qmp', `unix:${files.qmp},server=on,wait=off`,
+    '-drive', driveSpec(vm.disk),
+    '-device', 'virtio-blk-pci,drive=disk0',
+    '-netdev', `tap,id=net0,ifname=${vmTap(vm.index)},script=no,downscript=no`,
+    '-device', `virtio-net-pci,netdev=net0,mac=${vm.mac}`,
+    '-pidfile', files.pid,
+    '-D', files.log,
+    '-daemonize',
+    ...(options.incoming ? ['-incoming', 'defer'] : []),
+  ];
+}
+
+/** QEMU's version and which accelerator to use (`auto`: KVM where /dev/kvm exists). */
+export async function detectQemu(accel: 'auto' | Accel, run: Runner = execaRunner): Promise<QemuRuntime> {
+  const r = await run(QEMU, ['--version']);
+  const version = /version (\d+\.\d+(?:\.\d+)?)/.exec(r.stdout)?.[1] ?? '0.0';
+  const major = Number(version.split('.')[0]);
+  const chosen: Accel = accel === 'auto' ? (existsSync('/dev/kvm') ? 'kvm' : 'tcg') : accel;
+  return { accel: chosen, version, major, ramPadKib: chosen === 'tcg' && major < 9 ? 4 : 0 };
+}
+
+/** Preflight: TCG needs QEMU ≥ 9 for correct migrations of a writing guest. Returns the problem, or undefined. */
+export function qemuPreflightProblem(rt: QemuRuntime): string | undefined {
+  if (rt.accel !== 'tcg' || rt.major >= 9) return undefined;
+  return [
+    `QEMU ${rt.version} under TCG loses guest writes during live migration (fixed in QEMU 9.0, upstream 03bfc2188f).`,
+    'Install QEMU 10 from bookworm-backports (reuse the URI of your Debian entry in /etc/apt/sources.list.d/debian.sources):',
+    "  printf 'Types: deb\\nURIs: <your Debian mirror URI>\\nSuites: bookworm-backports\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n' > /etc/apt/sources.list.d/backports.sources",
+    '  apt-get update && apt-get install -y -t bookworm-backports qemu-system-x86 qemu-utils qemu-block-extra',
+    `Until then the lab pads guest RAM by ${rt.ramPadKib} KiB (slow but correct dirty tracking); migration times are not comparable.`,
+  ].join('\n');
+}
+
+/** The PID belongs to this VM's QEMU (guards every kill against PID reuse). */
+export function isVmProcess(pid: number, qmpPath: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.some((a) => a.includes(QEMU)) && cmdline.some((a) => a.includes(qmpPath));
+  } catch {
+    return false;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !isAlive(pid);
+}
+
+export async function ensureTap(host: LabHost, bridge: string, index: number, run: Runner = execaRunner): Promise<void> {
+  const tap = vmTap(index);
+  const exists = await ip(['link', 'show', 'dev', tap], host.netns, run).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await ip(['tuntap', 'add', 'dev', tap, 'mode', 'tap'], host.netns, run);
+  await ip(['link', 'set', tap, 'master', bridge, 'up'], host.netns, run);
+}
+
+export async function removeTap(host: LabHost, index: number, run: Runner = execaRunner): Promise<void> {
+  await ip(['link', 'del', vmTap(index)], host.netns, run).catch(() => {});
+}
+
+export interface StartProps {
+  readonly labDir: string;
+  readonly topology: LabTopology;
+  readonly host: LabHost;
+  readonly vm: VmDefinition;
+  readonly runtime: QemuRuntime;
+  readonly image: { kernel: string; initrd: string };
+  readonly incoming?: boolean;
+  readonly runner?: Runner;
+}
+
+/** Starts QEMU (daemonized) in the host's namespace; returns its PID once its PID file exists. */
+export async function startQemu(p: StartProps): Promise<number> {
+  const run = p.runner ?? execaRunner;
+  const files = runFiles(p.labDir, p.vm.name, p.host.name);
+  mkdirSync(files.dir, { recursive: true });
+  for (const f of [files.qmp, files.serial, files.console, files.pid, files.log]) rmSync(f, { force: true });
+  await ensureTap(p.host, p.topology.bridge, p.vm.index, run);
+  try {
+    await netnsExec(p.host.netns, QEMU, qemuArgs(p.vm, p.runtime, p.image, files, { incoming: p.incoming }), { timeoutMs: 300_000 }, run);
+  } catch (err) {
+    await removeTap(p.host, p.vm.index, run);
+    const log = existsSync(files.log) ? readFileSync(files.log, 'utf8').trim() : '';
+    throw new Error(`QEMU for ${p.vm.name} on ${p.host.name} did not start: ${(err as Error).message}${log ? `\n${log}` : ''}`);
+  }
+  const pid = Number(readFileSync(files.pid, 'utf8').trim());
+  if (!isVmProcess(pid, files.qmp)) throw new Error(`QEMU for ${p.vm.name} on ${p.host.name}: PID file names ${pid}, which is not that QEMU`);
+  return pid;
+}
+
+/**
+ * Stops one QEMU: QMP `quit`, then SIGTERM, then SIGKILL, each only after /proc/PID/cmdline shows it
+ * is still this VM's QEMU. Removes its tap and run files.
+ */
+export async function stopQemu(labDir: string, vm: string, host: LabHost, index: number, pid: number | undefined, run: Runner = execaRunner): Promise<void> {
+  const files = runFiles(labDir, vm, host.name);
+  if (pid === undefined && existsSync(files.pid)) pid = Number(readFileSync(files.pid, 'utf8').trim());
+  if (pid && isVmProcess(pid, files.qmp)) {
+    try {
+      const qmp = await QmpClient.connect(files.qmp, 2000);
+      await qmp.execute('quit').catch(() => {});
+      qmp.close();
+    } catch {
+      /* fall through to signals */
+    }
+    if (!(await waitGone(pid, 5000)) && isVmProcess(pid, files.qmp)) {
+      process.kill(pid, 'SIGTERM');
+      if (!(await waitGone(pid, 5000)) && isVmProcess(pid, files.qmp)) process.kill(pid, 'SIGKILL');
+      await waitGone(pid, 5000);
+    }
+  }
+  await removeTap(host, index, run);
+  for (const f of [files.qmp, files.serial, files.pid]) rmSync(f, { force: true });
+}
+
+/** The guest's serial console: lines come from the log file, commands go to the socket. */
+export class SerialConsole {
+  constructor(
+    readonly socketPath: string,
+    readonly logPath: string,
+  ) {}
+
+  size(): number {
+    return existsSync(this.logPath) ? statSync(this.logPath).size : 0;
+  }
+
+  /** Log text from byte `from` on. */
+  read(from = 0): string {
+    if (!existsSync(this.logPath)) return '';
+    const size = this.size();
+    if (size <= from) return '';
+    const fd = openSync(this.logPath, 'r');
+    try {
+      const buf = Buffer.alloc(size - from);
+      readSync(fd, buf, 0, buf.length, from);
+      return buf.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async waitFor(pattern: RegExp, from: number, timeoutMs: number): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const m = pattern.exec(this.read(from));
+      if (m) return m;
+      if (Date.now() > deadline) throw new Error(`serial console ${this.logPath}: no ${pattern} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  send(line: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = createConnection(this.socketPath, () => {
+        s.end(`${line}\n`, () => resolve());
+      });
+      s.once('error', reject);
+    });
+  }
+}
+
+export interface GuestStat {
+  readonly dirtyMibS: number;
+  readonly diskSeq: number;
+  readonly memTotalKib: number;
+  readonly memAvailKib: number;
+  readonly cpuBusyPct: number;
+}
+
+/** The dirtier's last `STAT` line in a console log text. */
+export function lastGuestStat(text: string): GuestStat | undefined {
+  const lines = text.split('\n').filter((l) => l.startsWith('STAT '));
+  const last = lines.at(-1);
+  if (!last) return undefined;
+  const kv = Object.fromEntries(last.split(' ').slice(1).map((p) => p.split('=') as [string, string]));
+  return {
+    dirtyMibS: Number(kv.dirty_mib_s),
+    diskSeq: Number(kv.disk_seq),
+    memTotalKib: Number(kv.mem_total_kib),
+    memAvailKib: Number(kv.mem_avail_kib),
+    cpuBusyPct: Number(kv.cpu_busy_pct),
+  };
+}
+
+export interface GuestVerification {
+  readonly ok: boolean;
+  readonly line: string;
+}
+
+let nonce = Math.floor(Date.now() % 100000) * 10;
+
+/** Asks the guest's dirtier to check every page and every acknowledged disk block. */
+export async function verifyGuest(console_: SerialConsole, timeoutMs = 60_000): Promise<GuestVerification> {
+  const id = ++nonce;
+  const from = console_.size();
+  await console_.send(`echo ${id} > /tmp/verify.id; kill -USR1 $(cat /run/dirtier.pid)`);
+  const m = await console_.waitFor(new RegExp(`RESULT-${id} ([^\\r\\n]*)`), from, timeoutMs);
+  const line = m[1]!;
+  return { ok: /mem=ok/.test(line) && /disk=(ok|none)/.test(line), line };
+}

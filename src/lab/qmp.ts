@@ -1,0 +1,116 @@
+/**
+ * A QMP client over a unix socket: commands with ids, and every event kept with QEMU's own timestamp
+ * (so real downtime = destination RESUME − source STOP uses one host clock).
+ */
+import { createConnection, type Socket } from 'node:net';
+
+export interface QmpEvent {
+  readonly event: string;
+  /** QEMU's timestamp, ms since the epoch (microsecond precision). */
+  readonly atMs: number;
+  readonly data?: Record<string, unknown>;
+}
+
+export class QmpError extends Error {
+  constructor(
+    readonly command: string,
+    readonly qmpClass: string,
+    readonly desc: string,
+  ) {
+    super(`QMP ${command} failed: ${qmpClass}: ${desc}`);
+    this.name = 'QmpError';
+  }
+}
+
+type Pending = { command: string; resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+export class QmpClient {
+  readonly events: QmpEvent[] = [];
+  private buffer = '';
+  private nextId = 1;
+  private readonly pending = new Map<string, Pending>();
+  private closedError?: Error;
+
+  private constructor(private readonly socket: Socket) {}
+
+  /** Connects, reads the greeting and negotiates capabilities. Retries until `timeoutMs` while QEMU starts. */
+  static async connect(path: string, timeoutMs = 10_000): Promise<QmpClient> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await QmpClient.connectOnce(path);
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`QMP: cannot connect to ${path}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private static connectOnce(path: string): Promise<QmpClient> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(path);
+      const client = new QmpClient(socket);
+      let greeted = false;
+      socket.setEncoding('utf8');
+      socket.once('error', (e) => {
+        if (!greeted) reject(e);
+      });
+      socket.on('data', (chunk: string) => {
+        client.buffer += chunk;
+        let nl: number;
+        while ((nl = client.buffer.indexOf('\n')) >= 0) {
+          const line = client.buffer.slice(0, nl).trim();
+          client.buffer = client.buffer.slice(nl + 1);
+          if (!line) continue;
+          const msg = JSON.parse(line) as Record<string, unknown>;
+          if (!greeted && 'QMP' in msg) {
+            greeted = true;
+            client.execute('qmp_capabilities').then(() => resolve(client), reject);
+            continue;
+          }
+          client.dispatch(msg);
+        }
+      });
+      socket.on('close', () => {
+        client.closedError = new Error(`QMP: connection to ${path} closed`);
+        for (const p of client.pending.values()) p.reject(client.closedError);
+        client.pending.clear();
+        if (!greeted) reject(client.closedError);
+      });
+    });
+  }
+
+  private dispatch(msg: Record<string, unknown>): void {
+    if ('event' in msg) {
+      const ts = msg.timestamp as { seconds: number; microseconds: number };
+      this.events.push({ event: String(msg.event), atMs: ts.seconds * 1000 + ts.microseconds / 1000, data: msg.data as Record<string, unknown> | undefined });
+      return;
+    }
+    const id = String(msg.id);
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if ('error' in msg) {
+      const e = msg.error as { class: string; desc: string };
+      p.reject(new QmpError(p.command, e.class, e.desc));
+    } else p.resolve(msg.return);
+  }
+
+  execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = String(this.nextId++);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject });
+      this.socket.write(`${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`);
+    });
+  }
+
+  /** The first event named `name` at or after index `from` of `events`. */
+  findEvent(name: string, from = 0): QmpEvent | undefined {
+    return this.events.slice(from).find((e) => e.event === name);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
