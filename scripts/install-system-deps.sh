@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the local lab need. Idempotent; needs root.
+#   --check   only list what is missing (exit 3 if anything is), install nothing
 set -euo pipefail
+CHECK=0; [ "${1:-}" = "--check" ] && CHECK=1
 PKGS=(
   # Ceph 16.2 (Filestore still supported), fio with its rbd engine
   ceph-mon ceph-mgr ceph-osd ceph-common fio
@@ -20,6 +22,7 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then echo "system deps: all ${#PKGS[@]} packages present"; exit 0; fi
+if [ $CHECK -eq 1 ]; then echo "missing: ${missing[*]}"; exit 3; fi
 echo "system deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

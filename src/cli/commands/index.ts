@@ -1,5 +1,6 @@
 /** Every `testbed` subcommand, in the order `testbed help` lists them. Add new ones here, one line each. */
 import type { Command } from '../command.js';
+import { labPhaseCommands } from './lab-phase.js';
 import { phaseCommand } from './phase.js';
 import { startCommand } from './start.js';
 import { synthCommand } from './synth.js';
@@ -11,5 +12,6 @@ export const commands: readonly Command[] = [
   synthCommand,
   startCommand,
   phaseCommand,
+  ...labPhaseCommands,
   renderCommand,
 ];

@@ -1,0 +1,35 @@
+/** `testbed lab <phase> up|down`: the lab phases that the LabStack runs, one command per phase. */
+import { parseArgs } from 'node:util';
+import { loadSpec } from '../../config/load.js';
+import { cephPhase } from '../../lab-phases/ceph.js';
+import { LabPhaseError, type LabPhase } from '../../lab-phases/phase.js';
+import { preflightPhase } from '../../lab-phases/preflight.js';
+import { UsageError, type Command } from '../command.js';
+
+function phaseCommand(phase: LabPhase): Command {
+  return {
+    name: ['lab', phase.name],
+    summary: `lab phase: ${phase.description}`,
+    usage: `testbed lab ${phase.name} up|down [--spec FILE]`,
+    async run({ argv, out, err }) {
+      const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { spec: { type: 'string' } } });
+      const [action] = positionals;
+      if (positionals.length !== 1 || (action !== 'up' && action !== 'down')) throw new UsageError(`lab ${phase.name}: got ${JSON.stringify(positionals)}; allowed: up or down`);
+      const { spec, file } = loadSpec(values.spec);
+      const started = Date.now();
+      err(`[lab ${phase.name} ${action}] ${phase.description}`);
+      try {
+        await phase[action]({ spec, specFile: file, log: (line) => err(`[lab ${phase.name}] ${line}`) });
+      } catch (e) {
+        if (e instanceof LabPhaseError) {
+          err(e.message);
+          return 1;
+        }
+        throw e;
+      }
+      out(`[lab ${phase.name} ${action}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    },
+  };
+}
+
+export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase].map(phaseCommand);

@@ -1,0 +1,51 @@
+/**
+ * The lab's Ceph: the project's own Ceph roles (playbooks/site.yml, tag ceph) run inside the lab's
+ * controller namespace, so the daemons listen on the controller's lab address and the compute
+ * namespaces reach them over the bridge. Teardown is playbooks/teardown.yml, tag ceph.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { planLabTopology } from '../config/lab-topology.js';
+import { ansiblePlaybook, PlaybookFailedError } from '../exec/ansible.js';
+import { execaRunner } from '../exec/runner.js';
+import { renderTestbed } from '../render/render.js';
+import { LabPhaseError, type LabPhase, type PhaseContext } from './phase.js';
+
+export async function netnsExists(name: string): Promise<boolean> {
+  const r = await execaRunner('ip', ['netns', 'list'], {});
+  return r.stdout.split('\n').some((l) => l.split(' ')[0] === name);
+}
+
+/** Renders the lab's configuration (idempotent: unchanged files are not rewritten) and returns its inventory. */
+export function renderLab(ctx: PhaseContext): { dir: string; inventory: string } {
+  const result = renderTestbed({ spec: ctx.spec, target: 'lab' });
+  const changed = result.changes.filter((c) => c.change !== 'unchanged').length;
+  ctx.log(`rendered ${result.changes.length} files (${changed} changed) into ${result.outDir}`);
+  return { dir: result.outDir, inventory: join(result.outDir, 'inventory.yml') };
+}
+
+async function inController(ctx: PhaseContext, playbook: string, inventory: string) {
+  const ns = planLabTopology(ctx.spec).controller.netns;
+  const wrap = (await netnsExists(ns)) ? ['ip', 'netns', 'exec', ns] : [];
+  if (!wrap.length && playbook === 'site.yml') throw new LabPhaseError('ceph', `the controller namespace ${ns} does not exist: run the hosts phase first (testbed lab hosts up)`);
+  await ansiblePlaybook({ playbook, inventory, tags: ['ceph'], command: [...wrap, 'ansible-playbook'] });
+}
+
+export const cephPhase: LabPhase = {
+  name: 'ceph',
+  description: 'Ceph mon, mgr, Filestore and Bluestore OSDs, pools and RBD images (playbooks, tag ceph)',
+  async up(ctx) {
+    const { inventory } = renderLab(ctx);
+    try {
+      await inController(ctx, 'site.yml', inventory);
+    } catch (e) {
+      if (e instanceof PlaybookFailedError) throw new LabPhaseError('ceph', e.message);
+      throw e;
+    }
+  },
+  async down(ctx) {
+    const { inventory } = renderLab(ctx);
+    if (!existsSync(inventory)) return;
+    await inController(ctx, 'teardown.yml', inventory);
+  },
+};
