@@ -32,6 +32,8 @@ export interface MigrateProps {
   readonly pollMs?: number;
   /** @default - silent */
   readonly log?: (line: string) => void;
+  /** Aborting cancels the migration (`migrate_cancel`); it is recorded as cancelled. */
+  readonly signal?: AbortSignal;
 }
 
 type QueryMigrate = {
@@ -128,6 +130,7 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     const timeoutMs = migrationTimeoutMs(p.settings, vm.ramMib);
     let switchedToPostcopy = false;
     let timedOut = false;
+    let cancelRequested = false;
     for (;;) {
       await sleep(p.pollMs ?? 100);
       q = await src.execute<QueryMigrate>('query-migrate');
@@ -138,6 +141,10 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
         log(`migrate ${vm.name}: switching to post-copy after ${iterations} iterations`);
         await src.execute('migrate-start-postcopy');
         switchedToPostcopy = true;
+      }
+      if (p.signal?.aborted && !cancelRequested) {
+        cancelRequested = true;
+        await src.execute('migrate_cancel');
       }
       if (!timedOut && Date.now() - t0 > timeoutMs) {
         timedOut = true;
@@ -155,7 +162,7 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     const completedAt = Date.now();
     const guest = lastGuestStat(srcConsole.read());
     if (q.status !== 'completed') {
-      const reason = q.status === 'cancelled' && timedOut ? `did not complete within ${timeoutMs} ms (timeout_action abort)` : (q['error-desc'] ?? `ended ${q.status}`);
+      const reason = q.status === 'cancelled' && cancelRequested ? 'aborted by the caller' : q.status === 'cancelled' && timedOut ? `did not complete within ${timeoutMs} ms (timeout_action abort)` : (q['error-desc'] ?? `ended ${q.status}`);
       await cleanupTarget();
       const st = await src.execute<{ status: string }>('query-status');
       if (st.status === 'paused' || st.status === 'postmigrate') await src.execute('cont').catch(() => {});
