@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadSpec } from '../../config/load.js';
 import { cephPhase } from '../../lab-phases/ceph.js';
+import { haproxyPhase } from '../../lab-phases/haproxy.js';
 import { LabPhaseError, type LabPhase } from '../../lab-phases/phase.js';
 import { preflightPhase } from '../../lab-phases/preflight.js';
 import { UsageError, type Command } from '../command.js';
@@ -32,4 +33,4 @@ function phaseCommand(phase: LabPhase): Command {
   };
 }
 
-export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase].map(phaseCommand);
+export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase, haproxyPhase].map(phaseCommand);
