@@ -1,6 +1,7 @@
 /** Every `testbed` subcommand, in the order `testbed help` lists them. Add new ones here, one line each. */
 import type { Command } from '../command.js';
 import { labPhaseCommands } from './lab-phase.js';
+import { labCommands } from './lab.js';
 import { phaseCommand } from './phase.js';
 import { startCommand } from './start.js';
 import { synthCommand } from './synth.js';
@@ -13,5 +14,6 @@ export const commands: readonly Command[] = [
   startCommand,
   phaseCommand,
   ...labPhaseCommands,
+  ...labCommands,
   renderCommand,
 ];

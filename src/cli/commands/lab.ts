@@ -1,0 +1,167 @@
+/**
+ * `testbed lab ...`: the compute half of the one-machine lab, phase by phase (the LabStack's
+ * terraform_data resources call these): hosts up|down, guest build, vm boot|stop|list|migrate, status.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { planLabTopology } from '../../config/lab-topology.js';
+import { formatProblem, loadSpec } from '../../config/load.js';
+import { FLAVOR_NAMES, type FlavorName } from '../../config/schema.js';
+import { buildGuestImage } from '../../lab/guest-image.js';
+import { migrateVm } from '../../lab/migrate.js';
+import { LabNetwork } from '../../lab/netns.js';
+import { detectQemu, qemuPreflightProblem, type DiskSource } from '../../lab/qemu.js';
+import { LabVms } from '../../lab/vms.js';
+import { UsageError, type Command, type CommandContext } from '../command.js';
+
+function labContext(specFile: string | undefined, err: (l: string) => void) {
+  const { spec, file, warnings } = loadSpec(specFile);
+  for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
+  const topology = planLabTopology(spec);
+  const net = new LabNetwork({ topology, linkMbit: spec.network.migration_bandwidth_mbit, log: err });
+  return { spec, topology, net, labDir: spec.lab.dir };
+}
+
+async function vmsFor(ctx: ReturnType<typeof labContext>, err: (l: string) => void) {
+  const runtime = await detectQemu(ctx.spec.lab.accel);
+  const problem = qemuPreflightProblem(runtime);
+  if (problem) err(`warning: ${problem}`);
+  const image = await buildGuestImage({ labDir: ctx.labDir, log: err });
+  return new LabVms({ labDir: ctx.labDir, topology: ctx.topology, cidr: ctx.spec.lab.cidr, runtime, image, log: err });
+}
+
+const specOption = { spec: { type: 'string' } } as const;
+
+export const labHostsCommand: Command = {
+  name: ['lab', 'hosts'],
+  summary: 'lab phase 1: network namespaces, the shared bridge and the shaped links (up|down)',
+  usage: 'testbed lab hosts up|down [--spec FILE]',
+  async run({ argv, err }: CommandContext) {
+    const { values, positionals } = parseArgs({ args: [...argv], options: specOption, allowPositionals: true });
+    const action = positionals[0];
+    if (action !== 'up' && action !== 'down') throw new UsageError(`lab hosts: action must be "up" or "down", got ${JSON.stringify(action ?? '')}`);
+    const ctx = labContext(values.spec, err);
+    await (action === 'up' ? ctx.net.up() : ctx.net.down());
+  },
+};
+
+export const labGuestCommand: Command = {
+  name: ['lab', 'guest'],
+  summary: 'lab phase 3: build (or find cached) the guest kernel and initramfs',
+  usage: 'testbed lab guest build [--spec FILE]',
+  async run({ argv, out, err }: CommandContext) {
+    const { values, positionals } = parseArgs({ args: [...argv], options: specOption, allowPositionals: true });
+    if (positionals[0] !== 'build') throw new UsageError(`lab guest: action must be "build", got ${JSON.stringify(positionals[0] ?? '')}`);
+    const ctx = labContext(values.spec, err);
+    const image = await buildGuestImage({ labDir: ctx.labDir, log: err });
+    out(JSON.stringify(image, null, 2));
+  },
+};
+
+export const labVmCommand: Command = {
+  name: ['lab', 'vm'],
+  summary: 'lab VMs: boot, stop, list, live-migrate (QEMU in compute namespaces)',
+  usage: [
+    'testbed lab vm boot NAME --host HOST [--flavor small] (--disk-file PATH | --rbd POOL/IMAGE [--ceph-conf FILE]) [--ws-mib N --rate-mib-s R]',
+    '       testbed lab vm stop NAME|--all',
+    '       testbed lab vm list [--json]',
+    '       testbed lab vm migrate NAME --to HOST [--json]',
+  ].join('\n'),
+  async run({ argv, out, err }: CommandContext) {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        ...specOption,
+        host: { type: 'string' },
+        to: { type: 'string' },
+        flavor: { type: 'string', default: 'small' },
+        'disk-file': { type: 'string' },
+        rbd: { type: 'string' },
+        'ceph-conf': { type: 'string' },
+        'ws-mib': { type: 'string', default: '0' },
+        'rate-mib-s': { type: 'string', default: '0' },
+        all: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+    });
+    const [action, name] = positionals;
+    const ctx = labContext(values.spec, err);
+    const vms = await vmsFor(ctx, err);
+    switch (action) {
+      case 'boot': {
+        if (!name || !values.host) throw new UsageError('lab vm boot: give the VM NAME and --host');
+        const flavor = values.flavor as FlavorName;
+        if (!FLAVOR_NAMES.includes(flavor)) throw new UsageError(`lab vm boot: --flavor ${JSON.stringify(values.flavor)} is not one of ${FLAVOR_NAMES.join(', ')}`);
+        let disk: DiskSource;
+        if (values.rbd) {
+          const [pool, image] = values.rbd.split('/');
+          if (!pool || !image) throw new UsageError(`lab vm boot: --rbd must be POOL/IMAGE, got ${JSON.stringify(values.rbd)}`);
+          const conf = resolve(values['ceph-conf'] ?? join('.testbed', ctx.spec.name, 'lab', 'ceph', 'ceph.conf'));
+          if (!existsSync(conf)) throw new UsageError(`lab vm boot: ceph.conf ${conf} does not exist; run the Ceph lab phase or pass --ceph-conf`);
+          disk = { kind: 'rbd', pool, image, conf };
+        } else {
+          const path = resolve(values['disk-file'] ?? join(ctx.labDir, 'disks', `${name}.raw`));
+          if (!existsSync(path)) {
+            mkdirSync(join(path, '..'), { recursive: true });
+            execFileSync('truncate', ['-s', `${ctx.spec.lab.image_disk_mib}M`, path]);
+          }
+          disk = { kind: 'file', path };
+        }
+        const ws = Number(values['ws-mib']);
+        const rate = Number(values['rate-mib-s']);
+        const vm = await vms.boot({ name, host: values.host, flavor, ramMib: ctx.topology.flavorRamMib[flavor], disk, load: { wsMib: ws, rateMibS: rate, diskOpsS: 20 } });
+        out(JSON.stringify(vm, null, 2));
+        return;
+      }
+      case 'stop':
+        if (values.all) await vms.stopAll();
+        else if (name) await vms.stop(name);
+        else throw new UsageError('lab vm stop: give a VM NAME or --all');
+        return;
+      case 'list': {
+        const list = vms.list();
+        if (values.json) out(JSON.stringify(list, null, 2));
+        else for (const v of list) out(`${v.name.padEnd(16)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${String(v.ramMib).padStart(5)} MiB  ${v.accel}  PID ${v.pid}${vms.running(v) ? '' : ' (not running)'}`);
+        return;
+      }
+      case 'migrate': {
+        if (!name || !values.to) throw new UsageError('lab vm migrate: give the VM NAME and --to HOST');
+        const record = await migrateVm({ vms, name, target: values.to, settings: ctx.spec.live_migration, linkMbit: ctx.spec.network.migration_bandwidth_mbit, log: err });
+        out(values.json ? JSON.stringify(record, null, 2) : `${record.vm}: ${record.status}${record.reason ? ` (${record.reason})` : ''} total ${record.total_ms} ms, downtime ${record.downtime_ms} ms / real ${record.downtime_real_ms} ms, ${record.transferred_bytes} B, verified ${record.pattern_verified}`);
+        return record.status === 'completed' && record.pattern_verified ? 0 : 1;
+      }
+      default:
+        throw new UsageError(`lab vm: action must be boot, stop, list or migrate, got ${JSON.stringify(action ?? '')}`);
+    }
+  },
+};
+
+export const labStatusCommand: Command = {
+  name: ['lab', 'status'],
+  summary: 'lab hosts, link shaping, QEMU accelerator and VMs',
+  usage: 'testbed lab status [--spec FILE] [--json]',
+  async run({ argv, out, err }: CommandContext) {
+    const { values } = parseArgs({ args: [...argv], options: { ...specOption, json: { type: 'boolean' } } });
+    const ctx = labContext(values.spec, err);
+    const hosts = await ctx.net.status();
+    const runtime = await detectQemu(ctx.spec.lab.accel);
+    const problem = qemuPreflightProblem(runtime);
+    const vms = new LabVms({ labDir: ctx.labDir, topology: ctx.topology, cidr: ctx.spec.lab.cidr, runtime, image: { kernel: '', initrd: '' } });
+    const list = vms.list().map((v) => ({ ...v, running: vms.running(v) }));
+    if (values.json) {
+      out(JSON.stringify({ hosts, qemu: runtime, qemuProblem: problem, vms: list }, null, 2));
+      return;
+    }
+    for (const h of hosts) {
+      out(`host ${h.host.name.padEnd(10)} ${h.host.netns.padEnd(16)} ${h.host.ip.padEnd(15)} ${h.exists ? (h.addressUp ? 'up' : 'no address') : 'absent'}${h.shapedBitsPerS ? `  link ${h.shapedBitsPerS / 1e6} Mbit/s` : ''}`);
+    }
+    out(`qemu ${runtime.version} accel ${runtime.accel}${runtime.ramPadKib ? ` (RAM padded by ${runtime.ramPadKib} KiB)` : ''}${problem ? '  WARNING: see `testbed lab status --json`' : ''}`);
+    for (const v of list) out(`vm ${v.name.padEnd(14)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${v.running ? 'running' : 'NOT RUNNING'} PID ${v.pid}`);
+    return hosts.every((h) => h.exists && h.addressUp) && list.every((v) => v.running) ? 0 : 1;
+  },
+};
+
+export const labCommands: readonly Command[] = [labHostsCommand, labGuestCommand, labVmCommand, labStatusCommand];
