@@ -7,7 +7,7 @@ PKGS=(
   # Ceph 16.2 (Filestore still supported), fio with its rbd engine
   ceph-mon ceph-mgr ceph-osd ceph-common fio
   # QEMU with the rbd block driver, and the guest image's parts
-  qemu-system-x86 qemu-utils qemu-block-extra busybox-static
+  qemu-system-x86 qemu-utils qemu-block-extra busybox-static gcc libc6-dev
   # Load balancer, network namespaces and shaping
   haproxy iproute2
   # Ansible 7 (ansible-core 2.14) and its linters
