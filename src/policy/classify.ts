@@ -34,7 +34,9 @@ export interface Classification {
 const f = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
 export function classifyPaper(v: ClassifyInput, s: PolicySettings): Classification {
-  const { cpuPct: cpu, ramPct: ram, low, high } = { ...v, ...s };
+  const cpu = v.cpuPct;
+  const ram = v.ramPct;
+  const { low, high } = s;
   if (ram < v.ramAvgPct && cpu < v.cpuAvgPct) {
     return { state: 0, reason: `state 0: RAM ${f(ram)} < Rmin ${f(v.ramAvgPct)} and CPU ${f(cpu)} < Cmin ${f(v.cpuAvgPct)}` };
   }

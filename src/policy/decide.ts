@@ -50,7 +50,18 @@ interface HostProj {
 }
 
 function isFiniteVm(vm: VmView): boolean {
-  return [vm.cpuPct, vm.ramPct, vm.cpuAvgPct, vm.ramAvgPct, vm.netBytesPerS, vm.memoryMiB, vm.vcpus].every(Number.isFinite);
+  const fin = Number.isFinite;
+  return fin(vm.cpuPct) && fin(vm.ramPct) && fin(vm.cpuAvgPct) && fin(vm.ramAvgPct) && fin(vm.netBytesPerS) && fin(vm.memoryMiB) && fin(vm.vcpus);
+}
+
+/** Why the core must not act on this VM at all (missing or stale metrics, ...), or undefined. */
+function skipReason(vm: VmView, host: HostProj | undefined, now: number, s: PolicySettings): { reason: string; warn: boolean } | undefined {
+  if (!isFiniteVm(vm)) return { reason: 'no action: metrics missing or not numbers', warn: true };
+  const ageS = (now - vm.sampledAt) / 1000;
+  if (ageS > s.staleAfterS) return { reason: `no action: metrics are ${f(ageS)} s old (stale after ${f(s.staleAfterS)} s)`, warn: true };
+  if (vm.migrating) return { reason: 'no action: a migration of this VM is in flight', warn: false };
+  if (!host) return { reason: `no action: its host ${JSON.stringify(vm.host)} is not in the snapshot`, warn: true };
+  return undefined;
 }
 
 export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): MigrationPlan {
@@ -73,18 +84,17 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
   const eligible: Candidate[] = [];
   const createdFor = new Set<string>();
 
-  snapshot.vms.forEach((vm, index) => {
+  for (let index = 0; index < snapshot.vms.length; index++) {
+    const vm = snapshot.vms[index]!;
     const host = hosts.get(vm.host);
     if (vm.antiAffinityGroup && host) host.groups.set(vm.antiAffinityGroup, (host.groups.get(vm.antiAffinityGroup) ?? 0) + 1);
-    const skip = (reason: string, warn: boolean): void => {
-      decisions.push({ vmId: vm.id, host: vm.host, state: 'skipped', reason });
-      if (warn) warnings.push(`${vm.id}: ${reason}`);
-    };
-    if (!isFiniteVm(vm)) return skip('no action: metrics missing or not numbers', true);
-    const ageS = (now - vm.sampledAt) / 1000;
-    if (ageS > s.staleAfterS) return skip(`no action: metrics are ${f(ageS)} s old (stale after ${f(s.staleAfterS)} s)`, true);
-    if (vm.migrating) return skip('no action: a migration of this VM is in flight', false);
-    if (!host) return skip(`no action: its host ${JSON.stringify(vm.host)} is not in the snapshot`, true);
+    const skipped = skipReason(vm, host, now, s);
+    if (skipped) {
+      decisions.push({ vmId: vm.id, host: vm.host, state: 'skipped', reason: skipped.reason });
+      if (skipped.warn) warnings.push(`${vm.id}: ${skipped.reason}`);
+      continue;
+    }
+    if (!host) continue;
 
     const bandwidth = host.view.migrationBytesPerS ?? s.migrationBytesPerS;
     let dirty = vm.dirtyBytesPerS;
@@ -119,16 +129,12 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
     };
     candidates.push(cand);
     eligible.push(cand);
-    const note = (text: string): void => {
-      decision.reason += `; ${text}`;
-    };
-
     const changed = previous !== c.state;
     switch (c.state) {
       case 0:
         {
           const acts = stateZeroActions(vm, s, snapshot.lbReachable);
-          if (acts.length === 0) note(s.mode === 'paper' ? 'TERM suppressed: policy.allow_destroy is false' : 'reported only (no load balancer to drain it from, or it is unreachable)');
+          if (acts.length === 0) decision.reason += s.mode === 'paper' ? '; TERM suppressed: policy.allow_destroy is false' : '; reported only (no load balancer to drain it from, or it is unreachable)';
           ends.push(...acts);
         }
         break;
@@ -141,8 +147,8 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
       case 3: {
         const group = vm.lb ? `${vm.lb.backend}` : vm.id;
         if (!safe) creates.push({ kind: 'create', likeVmId: vm.id, reason: `CREATE: ${c.reason}` });
-        else if (cooling) note('CREATE held: VM in cooldown');
-        else if (createdFor.has(group)) note(`CREATE held: one already planned for ${group} this cycle`);
+        else if (cooling) decision.reason += '; CREATE held: VM in cooldown';
+        else if (createdFor.has(group)) decision.reason += `; CREATE held: one already planned for ${group} this cycle`;
         else {
           createdFor.add(group);
           creates.push({ kind: 'create', likeVmId: vm.id, reason: `CREATE: ${c.reason}` });
@@ -152,7 +158,7 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
       default:
         break;
     }
-  });
+  }
   if (unknownDirty > 0) {
     warnings.push(`dirty rate unknown for ${unknownDirty} VM(s): assumed β = ${UNKNOWN_DIRTY_BETA} (dirty rate = half the migration bandwidth), a conservative estimate`);
   }
