@@ -66,6 +66,8 @@ export interface RunMeta {
     readonly fio_repeats: number;
     readonly fio_jobs: readonly FioJobKind[];
   };
+  /** Storage backend of each pool (filestore or bluestore), so the report can form Bluestore/Filestore ratios. */
+  readonly pool_backends?: Readonly<Record<string, string>>;
   /** True once every cell was recorded. */
   readonly complete: boolean;
   /** The last reason the run stopped before completing (an infrastructure error or an interrupt). */

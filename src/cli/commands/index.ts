@@ -7,6 +7,7 @@ import { startCommand } from './start.js';
 import { synthCommand } from './synth.js';
 import { validateCommand } from './validate.js';
 import { renderCommand } from './render.js';
+import { reportCommand } from './report.js';
 
 export const commands: readonly Command[] = [
   validateCommand,
@@ -16,4 +17,5 @@ export const commands: readonly Command[] = [
   ...labPhaseCommands,
   ...labCommands,
   renderCommand,
+  reportCommand,
 ];

@@ -1,0 +1,185 @@
+/**
+ * From stored runs to the report's numbers: the Table IV cells (flavor × backend × load), the fio
+ * cells (backend × job) and the Bluestore/Filestore ratios. Pure; the inputs come from `readRun`.
+ */
+import type { Conditions } from '../experiments/conditions.js';
+import type { FioRow, MigrationRow, RunResults } from '../experiments/results.js';
+import { ratioOf, spread, type Ratio, type Spread } from './stats.js';
+
+export interface LoadedRun {
+  readonly dir: string;
+  readonly results: RunResults;
+  readonly conditions: Conditions | null;
+}
+
+export interface MigrationCellSummary {
+  readonly run: string;
+  readonly pool: string;
+  readonly backend: string;
+  readonly flavor: string;
+  readonly load: string;
+  readonly ok: number;
+  /** Failed, cancelled or non-converging migrations, with their reasons. */
+  readonly failed: number;
+  readonly reasons: readonly string[];
+  /** Migrations whose guest did not verify its pattern. */
+  readonly unverified: number;
+  /** Over completed migrations only, ms. */
+  readonly total: Spread;
+  readonly downtimeQemu: Spread;
+  readonly downtimeReal: Spread;
+  readonly probeHaproxy: Spread;
+  readonly probeDirect: Spread;
+  readonly bound: Spread;
+  readonly overBound: Spread;
+  readonly transferredMB: Spread;
+}
+
+export interface FioCellSummary {
+  readonly run: string;
+  readonly pool: string;
+  readonly backend: string;
+  readonly job: string;
+  readonly ok: number;
+  readonly failed: number;
+  readonly iops: Spread;
+  readonly mibS: Spread;
+  readonly latMean: Spread;
+  readonly latP99: Spread;
+  readonly latP9999: Spread;
+}
+
+export interface RatioRow {
+  readonly run: string;
+  /** e.g. `small, load none` or `fio randwrite IOPS`. */
+  readonly what: string;
+  readonly ratio: Ratio;
+}
+
+export interface ReportData {
+  readonly runs: readonly LoadedRun[];
+  readonly migrations: readonly MigrationCellSummary[];
+  readonly fio: readonly FioCellSummary[];
+  /** Bluestore ÷ Filestore: total migration time and downtime per flavor × load, IOPS and MiB/s per fio job. */
+  readonly ratios: readonly RatioRow[];
+}
+
+/** The backend of a pool: from the run's metadata, else guessed from its name, else the name itself. */
+export function backendOf(results: RunResults, pool: string): string {
+  const b = results.meta.pool_backends?.[pool];
+  if (b) return b;
+  return /bluestore/i.test(pool) ? 'bluestore' : /filestore/i.test(pool) ? 'filestore' : pool;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    m.set(k, [...(m.get(k) ?? []), it]);
+  }
+  return m;
+}
+
+/** Keeps the matrix order (the run's pools, flavors, loads) rather than the order rows arrived in. */
+function orderIndex(list: readonly string[] | undefined, v: string): number {
+  const i = list?.indexOf(v) ?? -1;
+  return i < 0 ? 999 : i;
+}
+
+export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
+  const { meta } = run.results;
+  const groups = groupBy(run.results.migrations, (m) => `${m.pool}\u0000${m.flavor}\u0000${m.load}`);
+  const out: MigrationCellSummary[] = [];
+  for (const rows of groups.values()) {
+    const first = rows[0]!;
+    const ok = rows.filter((r) => r.status === 'completed');
+    const pick = (f: (r: MigrationRow) => number) => spread(ok.map(f));
+    out.push({
+      run: meta.run_id,
+      pool: first.pool,
+      backend: backendOf(run.results, first.pool),
+      flavor: first.flavor,
+      load: first.load,
+      ok: ok.length,
+      failed: rows.length - ok.length,
+      reasons: rows.filter((r) => r.status !== 'completed').map((r) => `rep ${r.rep}: ${r.status}: ${r.reason ?? 'no reason recorded'}`),
+      unverified: ok.filter((r) => !r.pattern_verified).length,
+      total: pick((r) => r.total_ms),
+      downtimeQemu: pick((r) => r.downtime_ms),
+      downtimeReal: pick((r) => r.downtime_real_ms),
+      probeHaproxy: pick((r) => r.probe_gap_haproxy_ms),
+      probeDirect: pick((r) => r.probe_gap_direct_ms),
+      bound: pick((r) => r.lower_bound_ms),
+      overBound: pick((r) => r.total_over_bound),
+      transferredMB: pick((r) => r.transferred_bytes / 1e6),
+    });
+  }
+  const m = meta.matrix;
+  return out.sort(
+    (a, b) =>
+      orderIndex(m.flavors, a.flavor) - orderIndex(m.flavors, b.flavor) ||
+      orderIndex(m.loads, a.load) - orderIndex(m.loads, b.load) ||
+      orderIndex(m.pools, a.pool) - orderIndex(m.pools, b.pool),
+  );
+}
+
+export function summarizeFio(run: LoadedRun): FioCellSummary[] {
+  const { meta } = run.results;
+  const groups = groupBy(run.results.fio, (f) => `${f.pool}\u0000${f.job}`);
+  const out: FioCellSummary[] = [];
+  for (const rows of groups.values()) {
+    const first = rows[0]!;
+    const ok = rows.filter((r) => r.status === 'completed');
+    const pick = (f: (r: FioRow) => number) => spread(ok.map(f));
+    out.push({
+      run: meta.run_id,
+      pool: first.pool,
+      backend: backendOf(run.results, first.pool),
+      job: first.job,
+      ok: ok.length,
+      failed: rows.length - ok.length,
+      iops: pick((r) => r.iops),
+      mibS: pick((r) => r.mib_s),
+      latMean: pick((r) => r.lat_mean_ms),
+      latP99: pick((r) => r.lat_p99_ms),
+      latP9999: pick((r) => r.lat_p9999_ms),
+    });
+  }
+  return out.sort((a, b) => orderIndex(meta.matrix.fio_jobs, a.job) - orderIndex(meta.matrix.fio_jobs, b.job) || orderIndex(meta.matrix.pools, a.pool) - orderIndex(meta.matrix.pools, b.pool));
+}
+
+/** Bluestore ÷ Filestore for every flavor × load and fio job where the run has exactly one pool of each. */
+export function backendRatios(run: string, migrations: readonly MigrationCellSummary[], fio: readonly FioCellSummary[]): RatioRow[] {
+  const out: RatioRow[] = [];
+  const pair = <T extends { backend: string }>(cells: readonly T[]): [T, T] | undefined => {
+    const fs = cells.filter((c) => c.backend === 'filestore');
+    const bs = cells.filter((c) => c.backend === 'bluestore');
+    return fs.length === 1 && bs.length === 1 ? [bs[0]!, fs[0]!] : undefined;
+  };
+  for (const [key, cells] of groupBy(migrations, (c) => `${c.flavor}, load ${c.load}`)) {
+    const p = pair(cells);
+    if (!p) continue;
+    out.push({ run, what: `migration time, ${key}`, ratio: ratioOf(p[0].total, p[1].total) });
+    out.push({ run, what: `downtime (real), ${key}`, ratio: ratioOf(p[0].downtimeReal, p[1].downtimeReal) });
+  }
+  for (const [job, cells] of groupBy(fio, (c) => c.job)) {
+    const p = pair(cells);
+    if (!p) continue;
+    out.push({ run, what: `fio ${job} IOPS`, ratio: ratioOf(p[0].iops, p[1].iops) });
+    out.push({ run, what: `fio ${job} p99 latency`, ratio: ratioOf(p[0].latP99, p[1].latP99) });
+  }
+  return out;
+}
+
+export function buildReportData(runs: readonly LoadedRun[]): ReportData {
+  const migrations = runs.flatMap(summarizeMigrations);
+  const fio = runs.flatMap(summarizeFio);
+  const ratios = runs.flatMap((r) =>
+    backendRatios(
+      r.results.meta.run_id,
+      migrations.filter((m) => m.run === r.results.meta.run_id),
+      fio.filter((f) => f.run === r.results.meta.run_id),
+    ),
+  );
+  return { runs, migrations, fio, ratios };
+}

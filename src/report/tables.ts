@@ -1,0 +1,190 @@
+/**
+ * The report's tables as plain data (title, header, rows of text), so that Markdown and HTML are
+ * two renderings of the same content. Also the notes on unfair comparisons. Pure.
+ */
+import type { Conditions } from '../experiments/conditions.js';
+import type { Spread } from './stats.js';
+import type { LoadedRun, ReportData } from './summarize.js';
+
+export interface Table {
+  readonly id: string;
+  readonly title: string;
+  readonly head: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+  /** Columns holding numbers (right-aligned). */
+  readonly numeric?: readonly number[];
+  readonly note?: string;
+}
+
+const DASH = '–';
+
+/** A finite number with `digits` decimals, else an en dash. */
+export function fmt(v: number, digits = 0): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : DASH;
+}
+
+/** `median (min–max)` in the spread's unit ÷ `scale`; just the median when min = max or n = 1. */
+export function fmtSpread(s: Spread, digits = 0, scale = 1): string {
+  if (s.n === 0) return DASH;
+  const m = fmt(s.median / scale, digits);
+  const lo = fmt(s.min / scale, digits);
+  const hi = fmt(s.max / scale, digits);
+  return s.n === 1 || (lo === m && hi === m) ? m : `${m} (${lo}–${hi})`;
+}
+
+export function tableIV(data: ReportData): Table {
+  const several = data.runs.length > 1;
+  return {
+    id: 'table-iv',
+    title: 'Table IV. Live-migration time and downtime per flavor, backend and load',
+    head: [...(several ? ['run'] : []), 'flavor', 'load', 'backend', 'ok / failed', 'total time s', 'downtime ms (real)', 'downtime ms (QEMU)'],
+    numeric: [4, 5, 6].map((i) => i + (several ? 1 : 0)),
+    rows: data.migrations.map((c) => [
+      ...(several ? [c.run] : []),
+      c.flavor, c.load, c.backend, `${c.ok} / ${c.failed}${c.unverified ? ` (${c.unverified} unverified)` : ''}`,
+      fmtSpread(c.total, 2, 1000), fmtSpread(c.downtimeReal), fmtSpread(c.downtimeQemu),
+    ]),
+    note:
+      'Median over the completed migrations, with (min–max). Total time is QEMU\'s total-time. Real downtime = destination RESUME − source STOP (QMP events); ' +
+      'QEMU\'s own downtime figure reads lower because it ends when the source has sent the last page.',
+  };
+}
+
+/** The physical bound and what a client saw, per Table IV cell. */
+export function boundsTable(data: ReportData): Table {
+  const several = data.runs.length > 1;
+  return {
+    id: 'table-bounds',
+    title: 'Bounds and client-side downtime',
+    head: [...(several ? ['run'] : []), 'flavor', 'load', 'backend', 'MB sent', 'lower bound s', 'total ÷ bound', 'probe gap HAProxy ms', 'probe gap direct ms', 'iterations'],
+    numeric: [3, 4, 5, 6, 7, 8].map((i) => i + (several ? 1 : 0)),
+    rows: data.migrations.map((c) => [
+      ...(several ? [c.run] : []),
+      c.flavor, c.load, c.backend, fmt(c.transferredMB.median), fmt(c.bound.median / 1000, 2), fmtSpread(c.overBound, 2),
+      fmtSpread(c.probeHaproxy), fmtSpread(c.probeDirect), iterationsText(data, c),
+    ]),
+    note:
+      'Lower bound = bytes sent ÷ link bandwidth: the time the link alone needs for what was sent; total ÷ bound near 1 means the link, not the hosts, set the time. ' +
+      'Probe gap = the longest pause between successful client requests sent every ≤ 10 ms, through HAProxy and straight to the VM.',
+  };
+}
+
+function iterationsText(data: ReportData, c: ReportData['migrations'][number]): string {
+  const run = data.runs.find((r) => r.results.meta.run_id === c.run);
+  const its = run?.results.migrations.filter((m) => m.pool === c.pool && m.flavor === c.flavor && m.load === c.load && m.status === 'completed').map((m) => m.iterations) ?? [];
+  return its.length ? `${Math.min(...its)}–${Math.max(...its)}`.replace(/^(\d+)–\1$/, '$1') : DASH;
+}
+
+/** Several runs: the median total time of each backend × flavor × load, one column per run. */
+export function runsSideBySide(data: ReportData): Table | undefined {
+  if (data.runs.length < 2) return undefined;
+  const runIds = data.runs.map((r) => r.results.meta.run_id);
+  const keys = [...new Set(data.migrations.map((c) => `${c.flavor}\u0000${c.load}\u0000${c.backend}`))];
+  return {
+    id: 'runs-side-by-side',
+    title: 'Runs side by side: migration time s, median (min–max) / real downtime ms',
+    head: ['flavor', 'load', 'backend', ...runIds],
+    numeric: runIds.map((_, i) => i + 3),
+    rows: keys.map((k) => {
+      const [flavor, load, backend] = k.split('\u0000') as [string, string, string];
+      return [
+        flavor, load, backend,
+        ...runIds.map((id) => {
+          const c = data.migrations.find((m) => m.run === id && m.flavor === flavor && m.load === load && m.backend === backend);
+          return c ? `${fmtSpread(c.total, 2, 1000)} / ${fmt(c.downtimeReal.median)}` : DASH;
+        }),
+      ];
+    }),
+  };
+}
+
+export function fioTable(data: ReportData): Table {
+  const several = data.runs.length > 1;
+  return {
+    id: 'table-fio',
+    title: 'fio: 4K random I/O through librbd per backend (Figs 10–11)',
+    head: [...(several ? ['run'] : []), 'backend', 'job', 'ok / failed', 'IOPS', 'MiB/s', 'mean latency ms', 'p99 ms', 'p99.99 ms'],
+    numeric: [3, 4, 5, 6, 7].map((i) => i + (several ? 1 : 0)),
+    rows: data.fio.map((c) => [
+      ...(several ? [c.run] : []),
+      c.backend, c.job, `${c.ok} / ${c.failed}`, fmtSpread(c.iops), fmtSpread(c.mibS, 2), fmtSpread(c.latMean, 2), fmtSpread(c.latP99, 1), fmtSpread(c.latP9999, 1),
+    ]),
+    note: 'Median over the repeats, with min–max. Completion latency (fio clat).',
+  };
+}
+
+export function ratioTable(data: ReportData): Table {
+  return {
+    id: 'table-ratios',
+    title: 'Bluestore ÷ Filestore',
+    head: [...(data.runs.length > 1 ? ['run'] : []), 'measure', 'ratio of medians', 'spread (min–max)'],
+    numeric: data.runs.length > 1 ? [2, 3] : [1, 2],
+    rows: data.ratios.map((r) => [...(data.runs.length > 1 ? [r.run] : []), r.what, fmt(r.ratio.median, 2), `${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}`]),
+    note: 'Spread: the smallest and largest ratio any Bluestore measurement makes with any Filestore one (min B ÷ max F … max B ÷ min F). Below 1 means Bluestore is faster for times and latencies, slower for IOPS.',
+  };
+}
+
+function conditionRows(c: Conditions | null): Record<string, string> {
+  if (!c) return { conditions: 'not recorded' };
+  return {
+    target: c.target,
+    accelerator: c.accel.toUpperCase(),
+    CPU: `${c.cpu_model} × ${c.cpu_cores}`,
+    kernel: c.kernel,
+    QEMU: c.qemu_version ?? DASH,
+    Ceph: c.ceph_version ?? DASH,
+    'libvirt / Nova': `${c.libvirt_version ?? DASH} / ${c.nova_version ?? DASH}`,
+    fio: c.fio_version ?? DASH,
+    'migration link': `${c.link.mbit} Mbit/s (${c.link.shaping})`,
+    'storage under the lab': `${c.storage.fstype ?? '?'} on ${c.storage.device ?? '?'} (${c.storage.path}), ${c.storage.rotational === null ? 'rotational unknown' : c.storage.rotational ? 'reports rotational (HDD)' : 'reports non-rotational (SSD)'}`,
+    'Filestore filesystem': c.storage.filestore_filesystem,
+    'migration parameters': Object.entries(c.migration).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', '),
+    'spec hash': c.spec_hash.slice(0, 16),
+    'git commit': c.git_commit ? `${c.git_commit.slice(0, 12)}${c.git_dirty ? ' (uncommitted changes)' : ''}` : DASH,
+    'collected at': c.collected_at,
+  };
+}
+
+export function conditionsTable(runs: readonly LoadedRun[]): Table {
+  const perRun = runs.map((r) => conditionRows(r.conditions));
+  const keys = [...new Set(perRun.flatMap((r) => Object.keys(r)))];
+  return {
+    id: 'table-conditions',
+    title: 'Conditions',
+    head: ['', ...runs.map((r) => r.results.meta.run_id)],
+    rows: keys.map((k) => [k, ...perRun.map((r) => r[k] ?? DASH)]),
+  };
+}
+
+/** Where a comparison is unfair or a figure needs care, said in words. */
+export function fairnessNotes(data: ReportData): string[] {
+  const notes: string[] = [];
+  if (data.fio.some((c) => c.job === 'randread')) {
+    notes.push(
+      'fio random reads are not a fair Filestore/Bluestore comparison when the image fits in RAM: Filestore reads go through the OSD host’s kernel page cache, ' +
+        'Bluestore reads use O_DIRECT and its own cache bounded by osd_memory_target (it warms up between repeats). Compare writes; read numbers need a working set well above RAM or dropped caches.',
+    );
+  }
+  for (const r of data.runs) {
+    const c = r.conditions;
+    const id = r.results.meta.run_id;
+    if (c?.accel === 'tcg') notes.push(`${id}: VMs ran under TCG (no KVM): guest CPU is emulated; migration times are link-bound only when total ÷ bound is close to 1.`);
+    if (c?.storage.rotational) notes.push(`${id}: the disk reports itself as rotational, so Bluestore used its HDD settings (e.g. deferred writes up to 64k); on a virtual disk this may not match the hardware.`);
+    if (c && /not read back/.test(c.link.shaping)) notes.push(`${id}: the link shaping was not read back from tc; the bound uses the spec's bandwidth.`);
+    if (!r.results.meta.complete) notes.push(`${id}: the run is partial (${r.results.meta.interrupted ?? 'not finished'}); cells may have fewer repetitions than planned.`);
+  }
+  const failed = data.migrations.filter((c) => c.failed > 0);
+  for (const c of failed) notes.push(`${c.run}: ${c.backend} ${c.flavor} load ${c.load}: ${c.failed} migration(s) did not complete and are left out of the medians: ${c.reasons.join('; ')}.`);
+  return notes;
+}
+
+export function allTables(data: ReportData): Table[] {
+  const tables: Table[] = [];
+  if (data.migrations.length) tables.push(tableIV(data), boundsTable(data));
+  const side = runsSideBySide(data);
+  if (side) tables.push(side);
+  if (data.fio.length) tables.push(fioTable(data));
+  if (data.ratios.length) tables.push(ratioTable(data));
+  tables.push(conditionsTable(data.runs));
+  return tables;
+}
