@@ -150,7 +150,10 @@ export async function detectQemu(accel: 'auto' | Accel, run: Runner = execaRunne
   const r = await run(QEMU, ['--version']);
   const version = /version (\d+\.\d+(?:\.\d+)?)/.exec(r.stdout)?.[1] ?? '0.0';
   const major = Number(version.split('.')[0]);
-  const chosen: Accel = accel === 'auto' ? (existsSync('/dev/kvm') ? 'kvm' : 'tcg') : accel;
+  // TESTBED_LAB_ACCEL overrides `auto`: on nested sandboxes /dev/kvm can open while guests hang at boot.
+  const forced = process.env.TESTBED_LAB_ACCEL;
+  const auto: Accel = forced === 'kvm' || forced === 'tcg' ? forced : existsSync('/dev/kvm') ? 'kvm' : 'tcg';
+  const chosen: Accel = accel === 'auto' ? auto : accel;
   return { accel: chosen, version, major, ramPadKib: chosen === 'tcg' && major < 9 ? 4 : 0 };
 }
 
