@@ -3,7 +3,8 @@
  * (the policy job's config). Pure.
  */
 import type { TestbedSpec } from '../config/schema.js';
-import { keystoneUrl, password } from './openstack-data.js';
+import type { PasswordName } from '../secrets/secrets.js';
+import { RABBITMQ_USER, keystoneUrl, password } from './openstack-data.js';
 import { APP_BACKEND, haproxySocket } from './haproxy-data.js';
 import type { RenderContext } from './render-context.js';
 
@@ -37,6 +38,20 @@ export interface PolicyJobConfig {
   /** testbed.yaml's live_migration section and the migration link speed (the policy's settings read them). */
   readonly live_migration: TestbedSpec['live_migration'];
   readonly migration_bandwidth_mbit: number;
+}
+
+/**
+ * Ansible vars for the roles that create what the rendered files log in with (database users, the
+ * RabbitMQ user, Keystone users): every password of the secrets file, nothing else. Mode 0600; the
+ * roles load it with `include_vars` and use `no_log: true` on the tasks that pass them on.
+ */
+export interface ServicePasswordsData {
+  readonly testbed_rabbitmq_user: string;
+  readonly testbed_passwords: Readonly<Record<PasswordName, string>>;
+}
+
+export function servicePasswordsData(ctx: RenderContext): ServicePasswordsData {
+  return { testbed_rabbitmq_user: RABBITMQ_USER, testbed_passwords: ctx.secrets.passwords };
 }
 
 /**

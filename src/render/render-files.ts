@@ -15,7 +15,7 @@ import { haproxyCfgData } from './haproxy-data.js';
 import { inventoryData } from './inventory-data.js';
 import { novaConfs } from './nova-data.js';
 import { RBD_USER } from './openstack-data.js';
-import { cloudsYamlData, policyJobConfig } from './openstack-clients-data.js';
+import { cloudsYamlData, policyJobConfig, servicePasswordsData } from './openstack-clients-data.js';
 import type { RenderContext } from './render-context.js';
 
 export interface RenderedFile {
@@ -44,6 +44,7 @@ export function renderFiles(ctx: RenderContext): RenderedFile[] {
   // Base64, no newline: `virsh secret-set-value <uuid> --file secret.key`.
   files.push({ path: 'libvirt/secret.key', content: ctx.secrets.cephx[`client.${RBD_USER}`], mode: PRIVATE });
   files.push({ path: 'haproxy/haproxy.cfg', content: renderHaproxyCfg(haproxyCfgData(ctx)), mode: PRIVATE });
+  files.push({ path: 'openstack/passwords.yml', content: renderYamlFile('src/render/openstack-clients-data.ts', servicePasswordsData(ctx)), mode: PRIVATE });
   files.push({ path: 'openstack/clouds.yaml', content: renderYamlFile('src/render/openstack-clients-data.ts', cloudsYamlData(ctx)), mode: PRIVATE });
   files.push({ path: 'policy/policy.yaml', content: renderYamlFile('src/render/openstack-clients-data.ts', policyJobConfig(ctx)), mode: PUBLIC });
   return files;

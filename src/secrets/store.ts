@@ -2,7 +2,7 @@
  * The secrets file: `.testbed/<spec.name>/secrets.json`, mode 0600 in a 0700 folder.
  * Created on first use, then only read (and completed if the project added a secret since).
  */
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, closeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { completeSecrets, secretsSchema, type GenerateOptions, type Secrets } from './secrets.js';
 
@@ -23,6 +23,8 @@ export class SecretsFileError extends Error {
 function writePrivate(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
+  // A temporary file left by a crashed run may have another mode: never write secrets into it.
+  rmSync(tmp, { force: true });
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, text);

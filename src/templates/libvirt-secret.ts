@@ -19,5 +19,7 @@ function xmlText(text: string): string {
 
 export function renderLibvirtSecret(data: LibvirtSecretData): string {
   const header = generatedHeader(`templates/${LIBVIRT_SECRET_TEMPLATE}`, '').split('\n').map((l) => `<!--${l.replace(/--/g, '- -')} -->`).join('\n');
-  return compileTemplate<LibvirtSecretData & { header: string }>(LIBVIRT_SECRET_TEMPLATE)({ uuid: xmlText(data.uuid), usageName: xmlText(data.usageName), header });
+  // Escape the fields that are there; a missing one reaches the strict template, which names it.
+  const escaped = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? xmlText(v) : v])) as unknown as LibvirtSecretData;
+  return compileTemplate<LibvirtSecretData & { header: string }>(LIBVIRT_SECRET_TEMPLATE)({ ...escaped, header });
 }

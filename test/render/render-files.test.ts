@@ -30,6 +30,7 @@ const CONTRACT_FILES = [
   'libvirt/secret.key',
   'haproxy/haproxy.cfg',
   'openstack/clouds.yaml',
+  'openstack/passwords.yml',
   'policy/policy.yaml',
 ];
 
@@ -276,6 +277,15 @@ describe('libvirt secret, haproxy.cfg, clouds.yaml and policy.yaml', () => {
     const clouds = parseYaml(fileOf(files, 'openstack/clouds.yaml'));
     expect(policy).toMatchObject({ cloud: 'sds-testbed', haproxy: { socket: '/run/haproxy/admin.sock', backend: 'app' }, policy: { thresholds: { low: 10, high: 90 } } });
     expect(clouds.clouds[policy.cloud].auth).toMatchObject({ auth_url: 'http://10.20.0.9:5000/v3', username: 'admin', password: fixedSecrets().passwords.keystone_admin });
+  });
+});
+
+describe('openstack/passwords.yml', () => {
+  it('holds every password of the secrets file for the roles that create the users, at mode 0600', () => {
+    const files = renderWith('cloud');
+    const vars = parseYaml(fileOf(files, 'openstack/passwords.yml'));
+    expect(vars).toEqual({ testbed_rabbitmq_user: 'openstack', testbed_passwords: fixedSecrets().passwords });
+    expect(files.find((f) => f.path === 'openstack/passwords.yml')!.mode).toBe(0o600);
   });
 });
 
