@@ -8,6 +8,8 @@ import { synthCommand } from './synth.js';
 import { validateCommand } from './validate.js';
 import { renderCommand } from './render.js';
 import { reportCommand } from './report.js';
+import { experimentRunCommand } from './experiment-run.js';
+import { experimentProbeCommand } from './experiment-probe.js';
 
 export const commands: readonly Command[] = [
   validateCommand,
@@ -17,5 +19,7 @@ export const commands: readonly Command[] = [
   ...labPhaseCommands,
   ...labCommands,
   renderCommand,
+  experimentRunCommand,
+  experimentProbeCommand,
   reportCommand,
 ];

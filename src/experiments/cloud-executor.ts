@@ -1,0 +1,155 @@
+/**
+ * The experiment executor for a deployed cloud testbed, over the policy job's `ComputeApi` (Nova).
+ *
+ * - VMs: `bootServer` copies a template server, so each pool × flavor needs one: a boot-from-volume
+ *   server of the pool's Cinder volume type with metadata `testbed-experiment: <pool>/<flavor>`.
+ *   The booted copy carries `testbed-load: none|memory` for the guest's load program.
+ * - Migrations: `liveMigrate` to the other host, polled to the end. Nova reports the bytes
+ *   processed and the times, not QEMU's downtime: those fields are NaN, and the client-side
+ *   probe is the downtime measure on the cloud.
+ * - Probe: from this machine, straight to the server's address and through the load balancer.
+ * - fio: runs on a Ceph client node, which this executor cannot reach; every fio job is recorded
+ *   as failed with that reason (never dropped).
+ */
+import type { ComputeApi, MigrationStatus as NovaMigrationStatus, Server } from '../policy/interfaces.js';
+import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
+import type { Conditions } from './conditions.js';
+import type { ExperimentExecutor, MigrateRequest, VmHandle } from './executor.js';
+import { GapProbe, type ProbeTarget } from './probe.js';
+import type { ProbeGaps } from './results.js';
+
+export const TEMPLATE_KEY = 'testbed-experiment';
+
+export interface CloudExecutorProps {
+  readonly api: ComputeApi;
+  /** Prefix of the booted servers' names. */
+  readonly namePrefix: string;
+  readonly linkMbit: number;
+  readonly probeIntervalMs: number;
+  /** The load balancer's URL as a client sees it (HAProxy); no HAProxy probe without it. */
+  readonly lbUrl?: ProbeTarget;
+  /** Port of the guests' HTTP server. @default 80 */
+  readonly guestPort?: number;
+  readonly collectConditions: () => Promise<Conditions>;
+  /** @default 2000 */
+  readonly pollMs?: number;
+  /** Give up on a migration (abort it) after this long. @default 1_800_000 */
+  readonly migrationTimeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+interface CloudProbe {
+  readonly lb?: GapProbe;
+  readonly direct?: GapProbe;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'aborted']);
+
+export class CloudExecutor implements ExperimentExecutor {
+  readonly target = 'cloud' as const;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  private readonly servers = new Map<string, Server>();
+
+  constructor(private readonly p: CloudExecutorProps) {
+    this.sleep = p.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = p.now ?? Date.now;
+  }
+
+  async hosts(): Promise<readonly string[]> {
+    return (await this.p.api.listHosts()).filter((h) => h.usable).map((h) => h.name);
+  }
+
+  async bootVm(pool: string, flavor: string, load: MigrationLoad): Promise<VmHandle> {
+    const servers = await this.p.api.listServers();
+    const template = servers.find((s) => s.metadata[TEMPLATE_KEY] === `${pool}/${flavor}` && s.status === 'ACTIVE');
+    if (!template) {
+      throw new Error(
+        `cloud: no ACTIVE template server for pool "${pool}" and flavor "${flavor}"; create one boot-from-volume server of flavor ${flavor} ` +
+          `with a volume of the "${pool}" volume type and metadata ${TEMPLATE_KEY}=${pool}/${flavor}`,
+      );
+    }
+    let server = await this.p.api.bootServer({
+      name: `${this.p.namePrefix}-exp-${pool}-${flavor}-${load}`,
+      likeServerId: template.id,
+      metadata: { [TEMPLATE_KEY]: `run/${pool}/${flavor}`, 'testbed-load': load },
+    });
+    const deadline = this.now() + 600_000;
+    while (server.status !== 'ACTIVE') {
+      if (server.status === 'ERROR') throw new Error(`cloud: server ${server.name} (${server.id}) went to ERROR while booting`);
+      if (this.now() > deadline) throw new Error(`cloud: server ${server.name} (${server.id}) not ACTIVE after 600 s (status ${server.status})`);
+      await this.sleep(this.p.pollMs ?? 2000);
+      server = (await this.p.api.listServers()).find((s) => s.id === server.id) ?? server;
+    }
+    this.servers.set(server.id, server);
+    return { id: server.id, host: server.host, pool, flavor, load };
+  }
+
+  async migrate(vm: VmHandle, source: string, r: MigrateRequest): Promise<MigrationRecord> {
+    const handle = await this.p.api.liveMigrate(vm.id, r.target);
+    let status: NovaMigrationStatus = await this.p.api.pollMigration(handle);
+    const deadline = handle.startedAt + (this.p.migrationTimeoutMs ?? 1_800_000);
+    let reason: string | undefined;
+    while (!TERMINAL.has(status.state)) {
+      if (this.now() > deadline) {
+        await this.p.api.abortMigration(handle);
+        reason = `did not complete within ${Math.round((this.p.migrationTimeoutMs ?? 1_800_000) / 1000)} s; aborted`;
+      }
+      await this.sleep(this.p.pollMs ?? 2000);
+      status = await this.p.api.pollMigration(handle);
+    }
+    const nan = Number.NaN;
+    const end = status.finishedAt ?? this.now();
+    return {
+      vm: vm.id, flavor: vm.flavor, pool: vm.pool, load: vm.load, rep: r.rep, source, target: r.target,
+      status: status.state === 'completed' ? 'completed' : status.state === 'aborted' ? 'cancelled' : 'failed',
+      ...(status.state === 'completed' ? {} : { reason: reason ?? status.error ?? `Nova reports ${status.state}` }),
+      total_ms: end - handle.startedAt,
+      setup_ms: nan,
+      downtime_ms: nan,
+      downtime_real_ms: nan,
+      transferred_bytes: status.memoryProcessedBytes ?? nan,
+      normal_pages: nan,
+      zero_pages: nan,
+      iterations: nan,
+      link_mbit: this.p.linkMbit,
+      // The guest's own verification is not reachable through Nova.
+      pattern_verified: false,
+      raw: status,
+    };
+  }
+
+  async startProbe(vm: VmHandle): Promise<CloudProbe> {
+    const ip = this.servers.get(vm.id)?.ip;
+    const opts = { intervalMs: this.p.probeIntervalMs };
+    const probes: CloudProbe = {
+      ...(this.p.lbUrl ? { lb: new GapProbe(this.p.lbUrl, opts) } : {}),
+      ...(ip ? { direct: new GapProbe({ kind: 'http', host: ip, port: this.p.guestPort ?? 80 }, opts) } : {}),
+    };
+    probes.lb?.start();
+    probes.direct?.start();
+    return probes;
+  }
+
+  async stopProbe(session: unknown): Promise<ProbeGaps> {
+    const s = session as CloudProbe;
+    const [lb, direct] = await Promise.all([s.lb?.stop(), s.direct?.stop()]);
+    return { haproxy_ms: lb?.longest_gap_ms ?? Number.NaN, direct_ms: direct?.longest_gap_ms ?? Number.NaN };
+  }
+
+  async destroyVm(vm: VmHandle): Promise<void> {
+    await this.p.api.deleteServer(vm.id);
+    this.servers.delete(vm.id);
+  }
+
+  async prefillFio(): Promise<void> {}
+
+  async runFio(pool: string): Promise<string> {
+    throw new Error(`cloud: fio on pool "${pool}" must run on a Ceph client node of the testbed, which this executor cannot reach; run the lab target for fio`);
+  }
+
+  collectConditions(): Promise<Conditions> {
+    return this.p.collectConditions();
+  }
+}
