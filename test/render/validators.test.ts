@@ -4,7 +4,7 @@
  * The oslo validator takes about 2 s per nova.conf and 6-10 s per cinder.conf on an idle machine (it imports the
  * services' option modules), so files are checked two at a time and cinder.conf is checked in 3 runs.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CINDER_BACKEND_PREFIX } from '../../src/render/cinder-data.js';
@@ -97,6 +97,28 @@ describe.skipIf(missingTools(['ceph-conf', 'ceph-authtool']))('ceph.conf and key
     const mon = await runTool('ceph-authtool', ['-l', join(rendered.cloud.outDir, 'ceph', 'ceph.mon.keyring')]);
     expect(mon.stdout).toContain('[mon.]');
     expect(mon.stdout).toContain('[client.admin]');
+  });
+});
+
+describe.skipIf(missingTools(['ceph-mon', 'monmaptool']))('the lab ceph.conf and mon keyring, used by ceph-mon --mkfs', () => {
+  it('builds a monitor store whose monmap has mon.controller on both msgr addresses and the fsid', async () => {
+    // GIVEN the lab rendered with its folder in a temporary directory
+    const root = mkdtempSync(join(tmpdir(), 'render-mkfs-'));
+    dirs.push(root);
+    const labDir = join(root, 'lab');
+    const out = renderTestbed({ spec: specOf({ lab: { dir: labDir } }), root, target: 'lab', monHost: '127.0.0.1', hostHasKvm: false }).outDir;
+    const conf = join(out, 'ceph', 'ceph.conf');
+    for (const d of ['mon', 'log', 'run']) mkdirSync(join(labDir, 'ceph', d), { recursive: true });
+    // WHEN ceph-mon makes its store from the rendered files (it exits; no daemon is started)
+    const mkfs = await runTool('ceph-mon', ['--mkfs', '-i', 'controller', '-c', conf, '--keyring', join(out, 'ceph', 'ceph.mon.keyring')]);
+    expect({ code: mkfs.code, stderr: mkfs.stderr }).toEqual({ code: 0, stderr: '' });
+    const monmap = join(root, 'monmap');
+    expect((await runTool('ceph-mon', ['-i', 'controller', '-c', conf, '--extract-monmap', monmap])).code).toBe(0);
+    // THEN the store sits under <lab.dir>/ceph/mon, and its monmap is the rendered one
+    expect(existsSync(join(labDir, 'ceph', 'mon', 'ceph-controller', 'store.db'))).toBe(true);
+    const printed = (await runTool('monmaptool', ['--print', monmap])).stdout;
+    expect(printed).toContain('0: [v2:127.0.0.1:3300/0,v1:127.0.0.1:6789/0] mon.controller');
+    expect(printed).toContain(`fsid ${readFileSync(conf, 'utf8').match(/^fsid = (.+)$/m)![1]}`);
   });
 });
 
