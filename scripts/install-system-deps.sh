@@ -16,6 +16,8 @@ PKGS=(
   python3-oslo.config python3-nova python3-cinder
   # XML well-formedness (libvirt secret)
   libxml2-utils
+  # SVG -> PNG for the report's figures (rsvg-convert)
+  librsvg2-bin
 )
 missing=()
 for p in "${PKGS[@]}"; do
