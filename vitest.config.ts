@@ -7,8 +7,9 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 600_000,
-    // The lab and Ceph tests drive real daemons: never run two of them at once on a 2-core machine.
-    fileParallelism: true,
+    // The lab and Ceph tests drive real daemons and share the lab's names (namespaces, ports):
+    // one test file at a time, which also keeps timings sane on a 2-core machine.
+    fileParallelism: false,
     pool: 'forks',
   },
 });

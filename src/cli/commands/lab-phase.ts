@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { loadSpec } from '../../config/load.js';
 import { cephPhase } from '../../lab-phases/ceph.js';
+import { guestPhase } from '../../lab-phases/guest.js';
 import { haproxyPhase } from '../../lab-phases/haproxy.js';
+import { vmsPhase } from '../../lab-phases/vms.js';
 import { LabPhaseError, type LabPhase } from '../../lab-phases/phase.js';
 import { preflightPhase } from '../../lab-phases/preflight.js';
 import { UsageError, type Command } from '../command.js';
@@ -33,4 +35,4 @@ function phaseCommand(phase: LabPhase): Command {
   };
 }
 
-export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase, haproxyPhase].map(phaseCommand);
+export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase, guestPhase, vmsPhase, haproxyPhase].map(phaseCommand);
