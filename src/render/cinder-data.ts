@@ -1,7 +1,7 @@
 /** cinder.conf data: one RBD backend (and volume type) per Ceph pool. Pure. */
 import type { CinderBackend, CinderConfData } from '../templates/cinder-conf.js';
 import { RBD_USER, cephConfPath, databaseUrl, glanceUrl, keystonePublicUrl, keystoneUrl, memcachedServers, password, transportUrl } from './openstack-data.js';
-import { controllers, type RenderContext } from './render-context.js';
+import { controllers, type RenderContext, type ServiceHost } from './render-context.js';
 
 /** A Cinder volume type and what it selects; the playbooks create them (`openstack volume type create`). */
 export interface VolumeType {
@@ -30,10 +30,11 @@ export function cinderBackends(ctx: RenderContext): CinderBackend[] {
   }));
 }
 
-export function cinderConfData(ctx: RenderContext): CinderConfData {
+/** cinder.conf data for one controller (its own address is the only per-host value). */
+export function cinderConfData(ctx: RenderContext, host: ServiceHost = controllers(ctx)[0]!): CinderConfData {
   const backends = cinderBackends(ctx);
   return {
-    myIp: controllers(ctx)[0]!.ip,
+    myIp: host.ip,
     transportUrl: transportUrl(ctx),
     glanceUrl: glanceUrl(ctx),
     databaseUrl: databaseUrl(ctx, 'cinder', 'cinder', 'cinder_db'),
@@ -44,4 +45,12 @@ export function cinderConfData(ctx: RenderContext): CinderConfData {
     backends,
     overrides: ctx.spec.overrides.cinder,
   };
+}
+
+/**
+ * `cinder/<host>.conf` for each controller (Cinder's API listens on the host's own address, since HAProxy
+ * holds the VIP), and `cinder/cinder.conf`, the first controller's, which the render contract names.
+ */
+export function cinderConfs(ctx: RenderContext): { host: string; data: CinderConfData }[] {
+  return controllers(ctx).map((h) => ({ host: h.name, data: cinderConfData(ctx, h) }));
 }

@@ -10,7 +10,7 @@ import { renderLibvirtSecret } from '../templates/libvirt-secret.js';
 import { renderNovaConf } from '../templates/nova-conf.js';
 import { renderYamlFile } from '../templates/yaml-file.js';
 import { cephConfData, cephKeyrings } from './ceph-data.js';
-import { cinderConfData } from './cinder-data.js';
+import { cinderConfData, cinderConfs } from './cinder-data.js';
 import { haproxyCfgData } from './haproxy-data.js';
 import { inventoryData } from './inventory-data.js';
 import { novaConfs } from './nova-data.js';
@@ -40,6 +40,7 @@ export function renderFiles(ctx: RenderContext): RenderedFile[] {
   // nova.conf and cinder.conf hold service passwords; haproxy.cfg the stats password.
   for (const { host, data } of novaConfs(ctx)) files.push({ path: `nova/${host}.conf`, content: renderNovaConf(data), mode: PRIVATE });
   files.push({ path: 'cinder/cinder.conf', content: renderCinderConf(cinderConfData(ctx)), mode: PRIVATE });
+  for (const { host, data } of cinderConfs(ctx)) files.push({ path: `cinder/${host}.conf`, content: renderCinderConf(data), mode: PRIVATE });
   files.push({ path: 'libvirt/secret.xml', content: renderLibvirtSecret({ uuid: ctx.secrets.rbd_secret_uuid, usageName: `client.${RBD_USER} secret` }), mode: PUBLIC });
   // Base64, no newline: `virsh secret-set-value <uuid> --file secret.key`.
   files.push({ path: 'libvirt/secret.key', content: ctx.secrets.cephx[`client.${RBD_USER}`], mode: PRIVATE });

@@ -26,6 +26,9 @@ const CONTRACT_FILES = [
   'nova/compute-1.conf',
   'nova/compute-2.conf',
   'cinder/cinder.conf',
+  'cinder/controller-1.conf',
+  'cinder/controller-2.conf',
+  'cinder/controller-3.conf',
   'libvirt/secret.xml',
   'libvirt/secret.key',
   'haproxy/haproxy.cfg',
@@ -242,6 +245,15 @@ describe('cinder.conf', () => {
         rbd_secret_uuid: fixedSecrets().rbd_secret_uuid,
       });
     }
+  });
+
+  it('has one file per controller, each listening on its own address, the rest as cinder/cinder.conf', () => {
+    const files = renderWith('cloud');
+    const shared = fileOf(files, 'cinder/cinder.conf');
+    expect(fileOf(files, 'cinder/controller-1.conf')).toBe(shared);
+    const c3 = fileOf(files, 'cinder/controller-3.conf');
+    expect(parseIni(c3).DEFAULT).toMatchObject({ my_ip: '10.20.0.12', osapi_volume_listen: '10.20.0.12' });
+    expect(c3.replace(/10\.20\.0\.12$/gm, '10.20.0.10')).toBe(shared);
   });
 
   it('puts overrides.cinder in the backend section they name', () => {

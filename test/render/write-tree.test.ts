@@ -89,9 +89,9 @@ describe('testbed render (CLI)', () => {
     // THEN
     expect(first.code).toBe(0);
     expect(first.out).toContain('created ceph/ceph.conf');
-    // 19 files for the lab (3 nova.conf where the cloud has 5), manifest.json included
-    expect(first.out).toMatch(/: 19 of 19 files changed$/);
-    expect(second.out).toMatch(/: 0 of 19 files changed$/);
+    // 20 files for the lab (3 nova.conf where the cloud has 5, 1 controller cinder.conf), manifest.json included
+    expect(first.out).toMatch(/: 20 of 20 files changed$/);
+    expect(second.out).toMatch(/: 0 of 20 files changed$/);
     expect(readFileSync(join(dir, 'rendered', 'ceph', 'ceph.conf'), 'utf8')).toContain('[v2:127.0.0.1:3300,v1:127.0.0.1:6789]');
     const secrets = readFileSync(join(dir, '.testbed', 'sds-testbed', 'secrets.json'), 'utf8');
     for (const v of secrets.match(/"[A-Za-z0-9+/=-]{32,}"/g) ?? []) expect(first.out + first.err).not.toContain(v.slice(1, -1));
