@@ -8,6 +8,7 @@ import { synthCommand } from './synth.js';
 import { validateCommand } from './validate.js';
 import { renderCommand } from './render.js';
 import { reportCommand } from './report.js';
+import { policyCommands } from './policy.js';
 import { experimentRunCommand } from './experiment-run.js';
 import { experimentProbeCommand } from './experiment-probe.js';
 
@@ -22,4 +23,5 @@ export const commands: readonly Command[] = [
   experimentRunCommand,
   experimentProbeCommand,
   reportCommand,
+  ...policyCommands,
 ];
