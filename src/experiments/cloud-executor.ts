@@ -67,7 +67,7 @@ export class CloudExecutor implements ExperimentExecutor {
     if (!template) {
       throw new Error(
         `cloud: no ACTIVE template server for pool "${pool}" and flavor "${flavor}"; create one boot-from-volume server of flavor ${flavor} ` +
-          `with a volume of the "${pool}" volume type and metadata ${TEMPLATE_KEY}=${pool}/${flavor}`,
+          `with a volume of the "${pool}" volume type and metadata ${TEMPLATE_KEY}=${pool}/${flavor}`
       );
     }
     let server = await this.p.api.bootServer({
@@ -102,7 +102,13 @@ export class CloudExecutor implements ExperimentExecutor {
     const nan = Number.NaN;
     const end = status.finishedAt ?? this.now();
     return {
-      vm: vm.id, flavor: vm.flavor, pool: vm.pool, load: vm.load, rep: r.rep, source, target: r.target,
+      vm: vm.id,
+      flavor: vm.flavor,
+      pool: vm.pool,
+      load: vm.load,
+      rep: r.rep,
+      source,
+      target: r.target,
       status: status.state === 'completed' ? 'completed' : status.state === 'aborted' ? 'cancelled' : 'failed',
       ...(status.state === 'completed' ? {} : { reason: reason ?? status.error ?? `Nova reports ${status.state}` }),
       total_ms: end - handle.startedAt,
@@ -146,7 +152,9 @@ export class CloudExecutor implements ExperimentExecutor {
   async prefillFio(): Promise<void> {}
 
   async runFio(pool: string): Promise<string> {
-    throw new Error(`cloud: fio on pool "${pool}" must run on a Ceph client node of the testbed, which this executor cannot reach; run the lab target for fio`);
+    throw new Error(
+      `cloud: fio on pool "${pool}" must run on a Ceph client node of the testbed, which this executor cannot reach; run the lab target for fio`
+    );
   }
 
   collectConditions(): Promise<Conditions> {

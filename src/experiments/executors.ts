@@ -44,7 +44,7 @@ export interface ExecutorOptions {
 export async function createLabExecutor(_spec: TestbedSpec, _o: ExecutorOptions): Promise<ExperimentExecutor> {
   throw new ExecutorUnavailableError(
     'lab executor not wired yet: src/experiments/executors.ts createLabExecutor() is the hook that connects the experiments to the lab driver; ' +
-      'until then use --target cloud, or see docs/experiments.md',
+      'until then use --target cloud, or see docs/experiments.md'
   );
 }
 
@@ -61,7 +61,9 @@ async function defaultComputeApi(): Promise<ComputeApi> {
     nova = (await import('../policy/nova-compute.js' as string)) as NovaModule;
     auth = (await import('../policy/openstack-auth.js' as string)) as typeof auth;
   } catch (err) {
-    throw new ExecutorUnavailableError(`cloud executor: the Nova ComputeApi (src/policy/nova-compute.ts) is not available: ${(err as Error).message}`);
+    throw new ExecutorUnavailableError(
+      `cloud executor: the Nova ComputeApi (src/policy/nova-compute.ts) is not available: ${(err as Error).message}`
+    );
   }
   if (!nova.NovaClient || !nova.NovaComputeApi || !auth.loadCredentials) {
     throw new ExecutorUnavailableError('cloud executor: src/policy/nova-compute.ts does not export NovaClient and NovaComputeApi');

@@ -83,7 +83,12 @@ export function buildMatrix(spec: TestbedSpec, o: MatrixOverrides = {}): Matrix 
 
 /** Splits `a,b,c` (CLI list options); undefined stays undefined. */
 export function splitList(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 }
 
 export function cellLabel(c: Cell): string {

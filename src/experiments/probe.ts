@@ -91,11 +91,14 @@ function probeOnce(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
       });
       s.on('error', () => finish(false));
     } else {
-      const req = request({ host: target.host, port: target.port, path: target.path ?? '/', agent: false, headers: { connection: 'close' } }, (res) => {
-        res.resume();
-        res.on('end', () => finish((res.statusCode ?? 500) < 400));
-        res.on('error', () => finish(false));
-      });
+      const req = request(
+        { host: target.host, port: target.port, path: target.path ?? '/', agent: false, headers: { connection: 'close' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => finish((res.statusCode ?? 500) < 400));
+          res.on('error', () => finish(false));
+        }
+      );
       socketLike = req;
       req.on('error', () => finish(false));
       req.end();
@@ -120,10 +123,7 @@ export class GapProbe {
   private stopped = false;
   private started = false;
 
-  constructor(
-    readonly target: ProbeTarget,
-    options: ProbeOptions = {},
-  ) {
+  constructor(readonly target: ProbeTarget, options: ProbeOptions = {}) {
     this.intervalMs = options.intervalMs ?? 10;
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.maxInFlight = options.maxInFlight ?? 400;

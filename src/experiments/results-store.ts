@@ -40,13 +40,29 @@ export function writeAtomic(path: string, content: string): void {
 
 /** A new, sortable, filename-safe run id: `2026-05-03T09-34-57Z-ab12`. */
 export function newRunId(now: Date = new Date(), random: () => number = Math.random): string {
-  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
-  return `${stamp}-${Math.floor(random() * 0xffff).toString(16).padStart(4, '0')}`;
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
+  return `${stamp}-${Math.floor(random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
 }
 
 const MIGRATION_NUMBERS: readonly (keyof MigrationRow)[] = [
-  'total_ms', 'setup_ms', 'downtime_ms', 'downtime_real_ms', 'transferred_bytes', 'normal_pages', 'zero_pages', 'iterations', 'link_mbit',
-  'probe_gap_haproxy_ms', 'probe_gap_direct_ms', 'lower_bound_ms', 'total_over_bound',
+  'total_ms',
+  'setup_ms',
+  'downtime_ms',
+  'downtime_real_ms',
+  'transferred_bytes',
+  'normal_pages',
+  'zero_pages',
+  'iterations',
+  'link_mbit',
+  'probe_gap_haproxy_ms',
+  'probe_gap_direct_ms',
+  'lower_bound_ms',
+  'total_over_bound',
 ];
 const FIO_NUMBERS: readonly (keyof FioRow)[] = ['iops', 'mib_s', 'lat_mean_ms', 'lat_p99_ms', 'lat_p9999_ms', 'runtime_s'];
 
@@ -86,10 +102,7 @@ export class RunStore {
   private readonly migrations: MigrationRow[];
   private readonly fio: FioRow[];
 
-  private constructor(
-    readonly dir: string,
-    results: RunResults,
-  ) {
+  private constructor(readonly dir: string, results: RunResults) {
     this.meta = results.meta;
     this.migrations = [...results.migrations];
     this.fio = [...results.fio];
@@ -98,9 +111,14 @@ export class RunStore {
   /** Creates `<root>/<meta.run_id>/` (it must not exist) and writes an empty results set. */
   static create(root: string, meta: Omit<RunMeta, 'format' | 'updated_at' | 'complete'>): RunStore {
     const dir = join(root, meta.run_id);
-    if (existsSync(join(dir, RESULTS_FILE))) throw new ResultsError(`${dir}: a run with this id already exists; resume it with --resume ${meta.run_id}`);
+    if (existsSync(join(dir, RESULTS_FILE)))
+      throw new ResultsError(`${dir}: a run with this id already exists; resume it with --resume ${meta.run_id}`);
     mkdirSync(join(dir, 'raw'), { recursive: true });
-    const store = new RunStore(dir, { meta: { ...meta, format: RESULTS_FORMAT, updated_at: meta.created_at, complete: false }, migrations: [], fio: [] });
+    const store = new RunStore(dir, {
+      meta: { ...meta, format: RESULTS_FORMAT, updated_at: meta.created_at, complete: false },
+      migrations: [],
+      fio: [],
+    });
     store.flush();
     return store;
   }

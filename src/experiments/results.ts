@@ -130,7 +130,7 @@ export function failedMigrationRow(
   at: { pool: string; flavor: string; load: MigrationLoad; rep: number; vm: string; source: string; target: string; link_mbit: number },
   status: Exclude<MigrationStatus, 'completed'>,
   reason: string,
-  startedAt: Date,
+  startedAt: Date
 ): MigrationRow {
   return {
     run_id: runId,
@@ -163,15 +163,51 @@ export function failedMigrationRow(
 }
 
 export const MIGRATION_CSV_COLUMNS = [
-  'run_id', 'pool', 'flavor', 'load', 'rep', 'vm', 'source', 'target', 'status', 'reason', 'total_ms', 'setup_ms', 'downtime_ms',
-  'downtime_real_ms', 'probe_gap_haproxy_ms', 'probe_gap_direct_ms', 'transferred_bytes', 'normal_pages', 'zero_pages', 'iterations',
-  'dirty_rate_qemu_pages_s', 'dirty_rate_guest_mib_s', 'link_mbit', 'lower_bound_ms', 'total_over_bound', 'pattern_verified', 'started_at',
+  'run_id',
+  'pool',
+  'flavor',
+  'load',
+  'rep',
+  'vm',
+  'source',
+  'target',
+  'status',
+  'reason',
+  'total_ms',
+  'setup_ms',
+  'downtime_ms',
+  'downtime_real_ms',
+  'probe_gap_haproxy_ms',
+  'probe_gap_direct_ms',
+  'transferred_bytes',
+  'normal_pages',
+  'zero_pages',
+  'iterations',
+  'dirty_rate_qemu_pages_s',
+  'dirty_rate_guest_mib_s',
+  'link_mbit',
+  'lower_bound_ms',
+  'total_over_bound',
+  'pattern_verified',
+  'started_at',
   'raw_file',
 ] as const satisfies readonly (keyof MigrationRow)[];
 
 export const FIO_CSV_COLUMNS = [
-  'run_id', 'pool', 'job', 'repeat', 'status', 'reason', 'iops', 'mib_s', 'lat_mean_ms', 'lat_p99_ms', 'lat_p9999_ms', 'runtime_s',
-  'started_at', 'raw_file',
+  'run_id',
+  'pool',
+  'job',
+  'repeat',
+  'status',
+  'reason',
+  'iops',
+  'mib_s',
+  'lat_mean_ms',
+  'lat_p99_ms',
+  'lat_p9999_ms',
+  'runtime_s',
+  'started_at',
+  'raw_file',
 ] as const satisfies readonly (keyof FioRow)[];
 
 /** RFC 4180 CSV; NaN and missing values are empty cells. */

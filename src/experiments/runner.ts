@@ -38,11 +38,7 @@ export interface RunSummary {
 
 /** The run stopped before every cell was recorded; the store keeps what was done. */
 export class RunInterruptedError extends Error {
-  constructor(
-    readonly runId: string,
-    readonly reason: string,
-    override readonly cause?: unknown,
-  ) {
+  constructor(readonly runId: string, readonly reason: string, override readonly cause?: unknown) {
     super(`run ${runId} stopped: ${reason}. What was recorded is kept; continue with: testbed experiment run --resume ${runId}`);
     this.name = 'RunInterruptedError';
   }
@@ -126,7 +122,11 @@ export async function runExperiment(p: RunExperimentProps): Promise<RunSummary> 
     position++;
     const rest = eta.remainingMs(steps.slice(position));
     const cells = matrix.cells.length;
-    progress(`[cell ${step.index + 1}/${cells} ${cellLabel(step.cell)} · step ${position}/${steps.length}] ETA ${rest === undefined ? '?' : formatDuration(rest)} · last: ${last}`);
+    progress(
+      `[cell ${step.index + 1}/${cells} ${cellLabel(step.cell)} · step ${position}/${steps.length}] ETA ${
+        rest === undefined ? '?' : formatDuration(rest)
+      } · last: ${last}`
+    );
   };
   const checkAbort = () => {
     if (p.signal?.aborted) throw new RunInterruptedError(runId, `interrupted (${String(p.signal.reason ?? 'signal')})`);
@@ -137,7 +137,10 @@ export async function runExperiment(p: RunExperimentProps): Promise<RunSummary> 
     if (steps.length > 0) store.writeConditions(await executor.collectConditions());
     const hosts = steps.some((s) => s.cell.kind === 'migration') ? await executor.hosts() : [];
     if (steps.some((s) => s.cell.kind === 'migration') && hosts.length < 2) {
-      throw new RunInterruptedError(runId, `the executor offers ${hosts.length} compute host(s) (${hosts.join(', ')}); live migration needs at least 2`);
+      throw new RunInterruptedError(
+        runId,
+        `the executor offers ${hosts.length} compute host(s) (${hosts.join(', ')}); live migration needs at least 2`
+      );
     }
     const prefilled = new Set<string>();
     for (const cell of matrix.cells) {
@@ -178,7 +181,11 @@ export async function runExperiment(p: RunExperimentProps): Promise<RunSummary> 
         const gaps: ProbeGaps = await executor.stopProbe(session);
         const row = record
           ? toMigrationRow(runId, { ...record, pool: cell.pool, flavor: cell.flavor, load: cell.load, rep }, gaps, startedAt)
-          : { ...failedMigrationRow(runId, { ...cell, rep, vm: vm.id, source: host, target, link_mbit: p.linkMbit }, 'failed', failure!, startedAt), probe_gap_haproxy_ms: gaps.haproxy_ms, probe_gap_direct_ms: gaps.direct_ms };
+          : {
+              ...failedMigrationRow(runId, { ...cell, rep, vm: vm.id, source: host, target, link_mbit: p.linkMbit }, 'failed', failure!, startedAt),
+              probe_gap_haproxy_ms: gaps.haproxy_ms,
+              probe_gap_direct_ms: gaps.direct_ms,
+            };
         store.recordMigration(row, record?.raw ?? { error: failure });
         summary.migrationsRecorded++;
         if (row.status !== 'completed') summary.migrationsFailed++;
@@ -200,7 +207,14 @@ export async function runExperiment(p: RunExperimentProps): Promise<RunSummary> 
       checkAbort();
       const startedAt = now();
       const t0 = performance.now();
-      const base = { run_id: runId, pool: cell.pool, job: cell.job, repeat, started_at: startedAt.toISOString(), raw_file: `raw/fio-${fioKey({ ...cell, repeat })}.json` };
+      const base = {
+        run_id: runId,
+        pool: cell.pool,
+        job: cell.job,
+        repeat,
+        started_at: startedAt.toISOString(),
+        raw_file: `raw/fio-${fioKey({ ...cell, repeat })}.json`,
+      };
       let raw = '';
       let row: FioRow;
       try {
@@ -208,7 +222,17 @@ export async function runExperiment(p: RunExperimentProps): Promise<RunSummary> 
         row = { ...base, status: 'completed', ...parseFioJson(raw, cell.job === 'randwrite' ? 'write' : 'read') };
       } catch (err) {
         const nan = Number.NaN;
-        row = { ...base, status: 'failed', reason: errorText(err), iops: nan, mib_s: nan, lat_mean_ms: nan, lat_p99_ms: nan, lat_p9999_ms: nan, runtime_s: nan };
+        row = {
+          ...base,
+          status: 'failed',
+          reason: errorText(err),
+          iops: nan,
+          mib_s: nan,
+          lat_mean_ms: nan,
+          lat_p99_ms: nan,
+          lat_p9999_ms: nan,
+          runtime_s: nan,
+        };
       }
       store.recordFio(row, raw || JSON.stringify({ error: row.reason }));
       summary.fioRecorded++;

@@ -21,7 +21,12 @@ const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2
 export const BOUND_LABEL = 'lower bound (bytes sent ÷ link)';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-const CONFIG = { font: 'DejaVu Sans, Helvetica, Arial, sans-serif', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 }, header: { labelFontSize: 12 } };
+const CONFIG = {
+  font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11 },
+  header: { labelFontSize: 12 },
+};
 
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
@@ -54,7 +59,10 @@ interface BarLayersProps {
 function barLayers(p: BarLayersProps) {
   const x = { field: p.x, type: 'nominal' as const, sort: [...p.xSort], title: p.xTitle, axis: { labelAngle: 0 } };
   const xOffset = { field: 'series', type: 'nominal' as const, sort: [...p.series] };
-  const scale = colorScale(p.series, p.markers.map((m) => [m.label, m.color] as [string, string]));
+  const scale = colorScale(
+    p.series,
+    p.markers.map((m) => [m.label, m.color] as [string, string])
+  );
   return [
     {
       mark: { type: 'bar' as const, tooltip: true },
@@ -62,7 +70,13 @@ function barLayers(p: BarLayersProps) {
         x,
         xOffset,
         y: { field: 'median', type: 'quantitative' as const, title: p.yTitle },
-        color: { field: 'series', type: 'nominal' as const, title: null, scale, legend: { orient: 'bottom' as const, direction: 'horizontal' as const, labelLimit: 400, symbolType: 'square' } },
+        color: {
+          field: 'series',
+          type: 'nominal' as const,
+          title: null,
+          scale,
+          legend: { orient: 'bottom' as const, direction: 'horizontal' as const, labelLimit: 400, symbolType: 'square' },
+        },
       },
     },
     {
@@ -96,7 +110,13 @@ function migrationRows(data: ReportData, pick: (c: MigrationCellSummary) => { me
   });
 }
 
-function faceted(title: string, values: readonly object[], column: { field: string; sort: readonly string[] }, width: number, layers: object[]): TopLevelSpec {
+function faceted(
+  title: string,
+  values: readonly object[],
+  column: { field: string; sort: readonly string[] },
+  width: number,
+  layers: object[]
+): TopLevelSpec {
   return {
     $schema: SCHEMA,
     title: { text: title, anchor: 'start', fontSize: 14 },
@@ -118,36 +138,71 @@ export function migrationFigures(data: ReportData): Figure[] {
   const totalRows = migrationRows(data, (c) => c.total, 1000);
   const perGroup = Math.max(1, series.length) * 38 + 24;
 
-  const fig8 = faceted('Fig 8. Live-migration time per flavor', totalRows, { field: 'load', sort: loads }, flavors.length * perGroup, barLayers({
-    x: 'flavor', xSort: flavors, xTitle: 'flavor', yTitle: 'migration time (s)', series, markers: [bound],
-  }));
-  const fig9 = faceted('Fig 9. Downtime per flavor', migrationRows(data, (c) => c.downtimeReal, 1), { field: 'load', sort: loads }, flavors.length * perGroup, barLayers({
-    x: 'flavor', xSort: flavors, xTitle: 'flavor', yTitle: 'downtime (ms)', series,
-    markers: [
-      { field: 'qemu', label: 'QEMU-reported downtime', color: '#000000', shape: 'tick' },
-      { field: 'probe', label: 'client probe gap (HAProxy)', color: '#d62728', shape: 'point' },
-    ],
-  }));
-  const fig7 = faceted('Fig 7. Filestore vs Bluestore, with and without load', totalRows, { field: 'flavor', sort: flavors }, loads.length * perGroup, barLayers({
-    x: 'load', xSort: loads, xTitle: null as unknown as string, yTitle: 'migration time (s)', series, markers: [bound],
-  }));
+  const fig8 = faceted(
+    'Fig 8. Live-migration time per flavor',
+    totalRows,
+    { field: 'load', sort: loads },
+    flavors.length * perGroup,
+    barLayers({
+      x: 'flavor',
+      xSort: flavors,
+      xTitle: 'flavor',
+      yTitle: 'migration time (s)',
+      series,
+      markers: [bound],
+    })
+  );
+  const fig9 = faceted(
+    'Fig 9. Downtime per flavor',
+    migrationRows(data, (c) => c.downtimeReal, 1),
+    { field: 'load', sort: loads },
+    flavors.length * perGroup,
+    barLayers({
+      x: 'flavor',
+      xSort: flavors,
+      xTitle: 'flavor',
+      yTitle: 'downtime (ms)',
+      series,
+      markers: [
+        { field: 'qemu', label: 'QEMU-reported downtime', color: '#000000', shape: 'tick' },
+        { field: 'probe', label: 'client probe gap (HAProxy)', color: '#d62728', shape: 'point' },
+      ],
+    })
+  );
+  const fig7 = faceted(
+    'Fig 7. Filestore vs Bluestore, with and without load',
+    totalRows,
+    { field: 'flavor', sort: flavors },
+    loads.length * perGroup,
+    barLayers({
+      x: 'load',
+      xSort: loads,
+      xTitle: null as unknown as string,
+      yTitle: 'migration time (s)',
+      series,
+      markers: [bound],
+    })
+  );
   return [
     {
       id: 'fig-7-backends-load',
       title: 'Fig 7. Filestore vs Bluestore, with and without load',
-      caption: 'Median live-migration time per backend, one panel per flavor, without and with the in-guest memory load. Whiskers: min–max over the completed repetitions. Black tick: the physical lower bound, bytes sent ÷ link bandwidth.',
+      caption:
+        'Median live-migration time per backend, one panel per flavor, without and with the in-guest memory load. Whiskers: min–max over the completed repetitions. Black tick: the physical lower bound, bytes sent ÷ link bandwidth.',
       spec: fig7,
     },
     {
       id: 'fig-8-migration-time',
       title: 'Fig 8. Live-migration time per flavor',
-      caption: 'Median total migration time (QEMU total-time) per flavor and backend, one panel per load; each panel has its own scale. Whiskers: min–max. Black tick: the physical lower bound (bytes sent ÷ link bandwidth); a bar close to its tick is limited by the link.',
+      caption:
+        'Median total migration time (QEMU total-time) per flavor and backend, one panel per load; each panel has its own scale. Whiskers: min–max. Black tick: the physical lower bound (bytes sent ÷ link bandwidth); a bar close to its tick is limited by the link.',
       spec: fig8,
     },
     {
       id: 'fig-9-downtime',
       title: 'Fig 9. Downtime per flavor',
-      caption: 'Bars: median real downtime (destination RESUME − source STOP, QMP events), whiskers min–max. Black tick: the downtime QEMU itself reports. Red dot: the longest gap a client probing every ≤ 10 ms through HAProxy saw.',
+      caption:
+        'Bars: median real downtime (destination RESUME − source STOP, QMP events), whiskers min–max. Black tick: the downtime QEMU itself reports. Red dot: the longest gap a client probing every ≤ 10 ms through HAProxy saw.',
       spec: fig9,
     },
   ];
@@ -156,7 +211,14 @@ export function migrationFigures(data: ReportData): Figure[] {
 function fioRows(data: ReportData, pick: (c: FioCellSummary) => { median: number; min: number; max: number }) {
   return data.fio.map((c) => {
     const s = pick(c);
-    return { series: seriesName(data.runs.length, c.run, c.pool), job: `4K ${c.job}`, median: num(s.median), min: num(s.min), max: num(s.max), ok: c.ok };
+    return {
+      series: seriesName(data.runs.length, c.run, c.pool),
+      job: `4K ${c.job}`,
+      median: num(s.median),
+      min: num(s.min),
+      max: num(s.max),
+      ok: c.ok,
+    };
   });
 }
 
@@ -181,14 +243,27 @@ export function fioFigures(data: ReportData): Figure[] {
     {
       id: 'fig-10-fio-throughput',
       title: 'Fig 10. fio throughput per backend',
-      caption: 'Median MiB/s of 4K random writes and reads through librbd (ioengine=rbd), whiskers min–max over the repeats. Reads are not a fair comparison when the image fits in RAM: Filestore reads come from the OSD host’s page cache.',
-      spec: fioSpec('Fig 10. fio throughput per backend', fioRows(data, (c) => c.mibS), jobs, series, 'throughput (MiB/s)'),
+      caption:
+        'Median MiB/s of 4K random writes and reads through librbd (ioengine=rbd), whiskers min–max over the repeats. Reads are not a fair comparison when the image fits in RAM: Filestore reads come from the OSD host’s page cache.',
+      spec: fioSpec(
+        'Fig 10. fio throughput per backend',
+        fioRows(data, (c) => c.mibS),
+        jobs,
+        series,
+        'throughput (MiB/s)'
+      ),
     },
     {
       id: 'fig-11-fio-iops',
       title: 'Fig 11. fio IOPS per backend',
       caption: 'Median IOPS of the same jobs, whiskers min–max over the repeats.',
-      spec: fioSpec('Fig 11. fio IOPS per backend', fioRows(data, (c) => c.iops), jobs, series, 'IOPS'),
+      spec: fioSpec(
+        'Fig 11. fio IOPS per backend',
+        fioRows(data, (c) => c.iops),
+        jobs,
+        series,
+        'IOPS'
+      ),
     },
   ];
 }

@@ -8,8 +8,12 @@ export function escapeHtml(s: string): string {
 
 function htmlTable(t: Table): string {
   const th = t.head.map((h, i) => `<th${t.numeric?.includes(i) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
-  const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.includes(i) ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
-  return `<section id="${t.id}"><h2>${escapeHtml(t.title)}</h2>\n<table><thead><tr>${th}</tr></thead><tbody>\n${rows}\n</tbody></table>${t.note ? `\n<p class="note">${escapeHtml(t.note)}</p>` : ''}</section>`;
+  const rows = t.rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.includes(i) ? ' class="num"' : ''}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<section id="${t.id}"><h2>${escapeHtml(t.title)}</h2>\n<table><thead><tr>${th}</tr></thead><tbody>\n${rows}\n</tbody></table>${
+    t.note ? `\n<p class="note">${escapeHtml(t.note)}</p>` : ''
+  }</section>`;
 }
 
 const CSS = `
@@ -29,7 +33,9 @@ export function renderHtml(doc: ReportDocument, svgs: Readonly<Record<string, st
   const conditions = doc.tables.find((t) => t.id === 'table-conditions');
   const rest = doc.tables.filter((t) => t !== conditions);
   const figures = doc.figures
-    .map((f) => `<figure id="${f.id}">${(svgs[f.id] ?? '').replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`)
+    .map(
+      (f) => `<figure id="${f.id}">${(svgs[f.id] ?? '').replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`
+    )
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.title)}</title><style>${CSS}</style></head>
@@ -38,7 +44,11 @@ export function renderHtml(doc: ReportDocument, svgs: Readonly<Record<string, st
 <p class="intro">${escapeHtml(doc.intro)}</p>
 ${rest.map(htmlTable).join('\n')}
 ${doc.figures.length ? `<section><h2>Figures</h2><div class="figures">\n${figures}\n</div></section>` : ''}
-${doc.notes.length ? `<section><h2>Read with care</h2><ul class="care">${doc.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>` : ''}
+${
+  doc.notes.length
+    ? `<section><h2>Read with care</h2><ul class="care">${doc.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul></section>`
+    : ''
+}
 ${conditions ? htmlTable(conditions) : ''}
 </body></html>
 `;

@@ -14,11 +14,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function markdownTable(t: Table): string {
   const align = t.head.map((_, i) => (t.numeric?.includes(i) ? '---:' : '---'));
-  return [
-    `| ${t.head.map(cell).join(' | ')} |`,
-    `| ${align.join(' | ')} |`,
-    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${t.head.map(cell).join(' | ')} |`, `| ${align.join(' | ')} |`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
 /** `figureFile(id)` is the figure's path relative to report.md (SVG). */

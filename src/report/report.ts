@@ -68,7 +68,10 @@ export async function writeReport(p: WriteReportProps): Promise<WrittenReport> {
   }
   const markdown = join(outDir, 'report.md');
   const html = join(outDir, 'report.html');
-  writeAtomic(markdown, renderMarkdown(doc, (id) => `figures/${id}.svg`));
+  writeAtomic(
+    markdown,
+    renderMarkdown(doc, (id) => `figures/${id}.svg`)
+  );
   writeAtomic(html, renderHtml(doc, svgText));
   return { markdown, html, svgs, pngs, data };
 }

@@ -41,12 +41,17 @@ export function tableIV(data: ReportData): Table {
     numeric: [4, 5, 6].map((i) => i + (several ? 1 : 0)),
     rows: data.migrations.map((c) => [
       ...(several ? [c.run] : []),
-      c.flavor, c.load, c.backend, `${c.ok} / ${c.failed}${c.unverified ? ` (${c.unverified} unverified)` : ''}`,
-      fmtSpread(c.total, 2, 1000), fmtSpread(c.downtimeReal), fmtSpread(c.downtimeQemu),
+      c.flavor,
+      c.load,
+      c.backend,
+      `${c.ok} / ${c.failed}${c.unverified ? ` (${c.unverified} unverified)` : ''}`,
+      fmtSpread(c.total, 2, 1000),
+      fmtSpread(c.downtimeReal),
+      fmtSpread(c.downtimeQemu),
     ]),
     note:
-      'Median over the completed migrations, with (min–max). Total time is QEMU\'s total-time. Real downtime = destination RESUME − source STOP (QMP events); ' +
-      'QEMU\'s own downtime figure reads lower because it ends when the source has sent the last page.',
+      "Median over the completed migrations, with (min–max). Total time is QEMU's total-time. Real downtime = destination RESUME − source STOP (QMP events); " +
+      "QEMU's own downtime figure reads lower because it ends when the source has sent the last page.",
   };
 }
 
@@ -56,12 +61,30 @@ export function boundsTable(data: ReportData): Table {
   return {
     id: 'table-bounds',
     title: 'Bounds and client-side downtime',
-    head: [...(several ? ['run'] : []), 'flavor', 'load', 'backend', 'MB sent', 'lower bound s', 'total ÷ bound', 'probe gap HAProxy ms', 'probe gap direct ms', 'iterations'],
+    head: [
+      ...(several ? ['run'] : []),
+      'flavor',
+      'load',
+      'backend',
+      'MB sent',
+      'lower bound s',
+      'total ÷ bound',
+      'probe gap HAProxy ms',
+      'probe gap direct ms',
+      'iterations',
+    ],
     numeric: [3, 4, 5, 6, 7, 8].map((i) => i + (several ? 1 : 0)),
     rows: data.migrations.map((c) => [
       ...(several ? [c.run] : []),
-      c.flavor, c.load, c.backend, fmt(c.transferredMB.median), fmt(c.bound.median / 1000, 2), fmtSpread(c.overBound, 2),
-      fmtSpread(c.probeHaproxy), fmtSpread(c.probeDirect), iterationsText(data, c),
+      c.flavor,
+      c.load,
+      c.backend,
+      fmt(c.transferredMB.median),
+      fmt(c.bound.median / 1000, 2),
+      fmtSpread(c.overBound, 2),
+      fmtSpread(c.probeHaproxy),
+      fmtSpread(c.probeDirect),
+      iterationsText(data, c),
     ]),
     note:
       'Lower bound = bytes sent ÷ link bandwidth: the time the link alone needs for what was sent; total ÷ bound near 1 means the link, not the hosts, set the time. ' +
@@ -71,7 +94,10 @@ export function boundsTable(data: ReportData): Table {
 
 function iterationsText(data: ReportData, c: ReportData['migrations'][number]): string {
   const run = data.runs.find((r) => r.results.meta.run_id === c.run);
-  const its = run?.results.migrations.filter((m) => m.pool === c.pool && m.flavor === c.flavor && m.load === c.load && m.status === 'completed').map((m) => m.iterations) ?? [];
+  const its =
+    run?.results.migrations
+      .filter((m) => m.pool === c.pool && m.flavor === c.flavor && m.load === c.load && m.status === 'completed')
+      .map((m) => m.iterations) ?? [];
   return its.length ? `${Math.min(...its)}–${Math.max(...its)}`.replace(/^(\d+)–\1$/, '$1') : DASH;
 }
 
@@ -88,7 +114,9 @@ export function runsSideBySide(data: ReportData): Table | undefined {
     rows: keys.map((k) => {
       const [flavor, load, backend] = k.split('\u0000') as [string, string, string];
       return [
-        flavor, load, backend,
+        flavor,
+        load,
+        backend,
         ...runIds.map((id) => {
           const c = data.migrations.find((m) => m.run === id && m.flavor === flavor && m.load === load && m.backend === backend);
           return c ? `${fmtSpread(c.total, 2, 1000)} / ${fmt(c.downtimeReal.median)}` : DASH;
@@ -107,7 +135,14 @@ export function fioTable(data: ReportData): Table {
     numeric: [3, 4, 5, 6, 7].map((i) => i + (several ? 1 : 0)),
     rows: data.fio.map((c) => [
       ...(several ? [c.run] : []),
-      c.backend, c.job, `${c.ok} / ${c.failed}`, fmtSpread(c.iops), fmtSpread(c.mibS, 2), fmtSpread(c.latMean, 2), fmtSpread(c.latP99, 1), fmtSpread(c.latP9999, 1),
+      c.backend,
+      c.job,
+      `${c.ok} / ${c.failed}`,
+      fmtSpread(c.iops),
+      fmtSpread(c.mibS, 2),
+      fmtSpread(c.latMean, 2),
+      fmtSpread(c.latP99, 1),
+      fmtSpread(c.latP9999, 1),
     ]),
     note: 'Median over the repeats, with min–max. Completion latency (fio clat).',
   };
@@ -119,7 +154,12 @@ export function ratioTable(data: ReportData): Table {
     title: 'Bluestore ÷ Filestore',
     head: [...(data.runs.length > 1 ? ['run'] : []), 'measure', 'ratio of medians', 'spread (min–max)'],
     numeric: data.runs.length > 1 ? [2, 3] : [1, 2],
-    rows: data.ratios.map((r) => [...(data.runs.length > 1 ? [r.run] : []), r.what, fmt(r.ratio.median, 2), `${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}`]),
+    rows: data.ratios.map((r) => [
+      ...(data.runs.length > 1 ? [r.run] : []),
+      r.what,
+      fmt(r.ratio.median, 2),
+      `${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}`,
+    ]),
     note: 'Spread: the smallest and largest ratio any Bluestore measurement makes with any Filestore one (min B ÷ max F … max B ÷ min F). Below 1 means Bluestore is faster for times and latencies, slower for IOPS.',
   };
 }
@@ -136,9 +176,13 @@ function conditionRows(c: Conditions | null): Record<string, string> {
     'libvirt / Nova': `${c.libvirt_version ?? DASH} / ${c.nova_version ?? DASH}`,
     fio: c.fio_version ?? DASH,
     'migration link': `${c.link.mbit} Mbit/s (${c.link.shaping})`,
-    'storage under the lab': `${c.storage.fstype ?? '?'} on ${c.storage.device ?? '?'} (${c.storage.path}), ${c.storage.rotational === null ? 'rotational unknown' : c.storage.rotational ? 'reports rotational (HDD)' : 'reports non-rotational (SSD)'}`,
+    'storage under the lab': `${c.storage.fstype ?? '?'} on ${c.storage.device ?? '?'} (${c.storage.path}), ${
+      c.storage.rotational === null ? 'rotational unknown' : c.storage.rotational ? 'reports rotational (HDD)' : 'reports non-rotational (SSD)'
+    }`,
     'Filestore filesystem': c.storage.filestore_filesystem,
-    'migration parameters': Object.entries(c.migration).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', '),
+    'migration parameters': Object.entries(c.migration)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', '),
     'spec hash': c.spec_hash.slice(0, 16),
     'git commit': c.git_commit ? `${c.git_commit.slice(0, 12)}${c.git_dirty ? ' (uncommitted changes)' : ''}` : DASH,
     'collected at': c.collected_at,
@@ -162,19 +206,30 @@ export function fairnessNotes(data: ReportData): string[] {
   if (data.fio.some((c) => c.job === 'randread')) {
     notes.push(
       'fio random reads are not a fair Filestore/Bluestore comparison when the image fits in RAM: Filestore reads go through the OSD host’s kernel page cache, ' +
-        'Bluestore reads use O_DIRECT and its own cache bounded by osd_memory_target (it warms up between repeats). Compare writes; read numbers need a working set well above RAM or dropped caches.',
+        'Bluestore reads use O_DIRECT and its own cache bounded by osd_memory_target (it warms up between repeats). Compare writes; read numbers need a working set well above RAM or dropped caches.'
     );
   }
   for (const r of data.runs) {
     const c = r.conditions;
     const id = r.results.meta.run_id;
-    if (c?.accel === 'tcg') notes.push(`${id}: VMs ran under TCG (no KVM): guest CPU is emulated; migration times are link-bound only when total ÷ bound is close to 1.`);
-    if (c?.storage.rotational) notes.push(`${id}: the disk reports itself as rotational, so Bluestore used its HDD settings (e.g. deferred writes up to 64k); on a virtual disk this may not match the hardware.`);
-    if (c && /not read back/.test(c.link.shaping)) notes.push(`${id}: the link shaping was not read back from tc; the bound uses the spec's bandwidth.`);
-    if (!r.results.meta.complete) notes.push(`${id}: the run is partial (${r.results.meta.interrupted ?? 'not finished'}); cells may have fewer repetitions than planned.`);
+    if (c?.accel === 'tcg')
+      notes.push(`${id}: VMs ran under TCG (no KVM): guest CPU is emulated; migration times are link-bound only when total ÷ bound is close to 1.`);
+    if (c?.storage.rotational)
+      notes.push(
+        `${id}: the disk reports itself as rotational, so Bluestore used its HDD settings (e.g. deferred writes up to 64k); on a virtual disk this may not match the hardware.`
+      );
+    if (c && /not read back/.test(c.link.shaping))
+      notes.push(`${id}: the link shaping was not read back from tc; the bound uses the spec's bandwidth.`);
+    if (!r.results.meta.complete)
+      notes.push(`${id}: the run is partial (${r.results.meta.interrupted ?? 'not finished'}); cells may have fewer repetitions than planned.`);
   }
   const failed = data.migrations.filter((c) => c.failed > 0);
-  for (const c of failed) notes.push(`${c.run}: ${c.backend} ${c.flavor} load ${c.load}: ${c.failed} migration(s) did not complete and are left out of the medians: ${c.reasons.join('; ')}.`);
+  for (const c of failed)
+    notes.push(
+      `${c.run}: ${c.backend} ${c.flavor} load ${c.load}: ${c.failed} migration(s) did not complete and are left out of the medians: ${c.reasons.join(
+        '; '
+      )}.`
+    );
   return notes;
 }
 

@@ -9,7 +9,16 @@ import { FAKE_CONDITIONS } from './fake-executor.js';
 class FakeNova implements ComputeApi {
   readonly calls: string[] = [];
   servers: Server[] = [
-    { id: 'tpl-1', name: 'tpl', host: 'compute-1', status: 'ACTIVE', vcpus: 2, memoryMiB: 4096, ip: '127.0.0.1', metadata: { [TEMPLATE_KEY]: 'bluestore/small' } },
+    {
+      id: 'tpl-1',
+      name: 'tpl',
+      host: 'compute-1',
+      status: 'ACTIVE',
+      vcpus: 2,
+      memoryMiB: 4096,
+      ip: '127.0.0.1',
+      metadata: { [TEMPLATE_KEY]: 'bluestore/small' },
+    },
   ];
   polls = 0;
   constructor(private readonly outcome: 'completed' | 'failed') {}
@@ -27,7 +36,16 @@ class FakeNova implements ComputeApi {
   }
   async bootServer(r: BootRequest): Promise<Server> {
     this.calls.push(`boot ${r.name} like ${r.likeServerId} ${JSON.stringify(r.metadata)}`);
-    const s: Server = { id: 'vm-1', name: r.name, host: 'compute-1', status: 'BUILD', vcpus: 2, memoryMiB: 4096, ip: this.ip, metadata: { ...r.metadata } };
+    const s: Server = {
+      id: 'vm-1',
+      name: r.name,
+      host: 'compute-1',
+      status: 'BUILD',
+      vcpus: 2,
+      memoryMiB: 4096,
+      ip: this.ip,
+      metadata: { ...r.metadata },
+    };
     this.servers.push(s);
     return s;
   }
@@ -60,7 +78,17 @@ describe('the cloud executor over the Compute API', () => {
   afterAll(() => http.close());
 
   const make = (nova: FakeNova) =>
-    new CloudExecutor({ api: nova, namePrefix: 'tb', linkMbit: 1000, probeIntervalMs: 10, guestPort: port, lbUrl: { kind: 'http', host: '127.0.0.1', port }, collectConditions: async () => FAKE_CONDITIONS, sleep: async () => {}, now: () => 5000 });
+    new CloudExecutor({
+      api: nova,
+      namePrefix: 'tb',
+      linkMbit: 1000,
+      probeIntervalMs: 10,
+      guestPort: port,
+      lbUrl: { kind: 'http', host: '127.0.0.1', port },
+      collectConditions: async () => FAKE_CONDITIONS,
+      sleep: async () => {},
+      now: () => 5000,
+    });
 
   it('boots like the pool × flavor template, migrates to the target, and records what Nova reports', async () => {
     // GIVEN a template server for bluestore/small
@@ -76,14 +104,22 @@ describe('the cloud executor over the Compute API', () => {
     await ex.destroyVm(vm);
     // THEN the record has Nova's bytes and times, the hypervisor-only fields are NaN, and both probes ran
     expect(nova.calls[0]).toBe('boot tb-exp-bluestore-small-memory like tpl-1 {"testbed-experiment":"run/bluestore/small","testbed-load":"memory"}');
-    expect(rec).toMatchObject({ status: 'completed', total_ms: 35_000, transferred_bytes: 4.2e9, source: 'compute-1', target: 'compute-2', rep: 1, link_mbit: 1000 });
+    expect(rec).toMatchObject({
+      status: 'completed',
+      total_ms: 35_000,
+      transferred_bytes: 4.2e9,
+      source: 'compute-1',
+      target: 'compute-2',
+      rep: 1,
+      link_mbit: 1000,
+    });
     expect(rec.downtime_ms).toBeNaN();
     expect(gaps.haproxy_ms).toBeLessThan(100);
     expect(gaps.direct_ms).toBeLessThan(100);
     expect(nova.calls.at(-1)).toBe('delete vm-1');
   });
 
-  it('records a failed migration with Nova\'s reason', async () => {
+  it("records a failed migration with Nova's reason", async () => {
     const ex = make(new FakeNova('failed'));
     const vm = await ex.bootVm('bluestore', 'small', 'none');
     const rec = await ex.migrate(vm, 'compute-1', { target: 'compute-2', rep: 2 });
@@ -92,7 +128,7 @@ describe('the cloud executor over the Compute API', () => {
 
   it('fails to boot without a template, saying how to make one', async () => {
     await expect(make(new FakeNova('completed')).bootVm('filestore', 'large', 'none')).rejects.toThrow(
-      'cloud: no ACTIVE template server for pool "filestore" and flavor "large"; create one boot-from-volume server of flavor large with a volume of the "filestore" volume type and metadata testbed-experiment=filestore/large',
+      'cloud: no ACTIVE template server for pool "filestore" and flavor "large"; create one boot-from-volume server of flavor large with a volume of the "filestore" volume type and metadata testbed-experiment=filestore/large'
     );
   });
 });

@@ -6,11 +6,25 @@ import type { FioJobKind } from '../../src/experiments/fio.js';
 import type { ProbeGaps } from '../../src/experiments/results.js';
 
 export const FAKE_CONDITIONS: Conditions = {
-  collected_at: '2026-01-01T00:00:00.000Z', target: 'fake', accel: 'tcg', cpu_model: 'fake CPU', cpu_cores: 2, kernel: '6.1.0-fake',
-  qemu_version: '10.0.2', ceph_version: '16.2.15 pacific (stable)', libvirt_version: null, nova_version: null, fio_version: '3.33',
+  collected_at: '2026-01-01T00:00:00.000Z',
+  target: 'fake',
+  accel: 'tcg',
+  cpu_model: 'fake CPU',
+  cpu_cores: 2,
+  kernel: '6.1.0-fake',
+  qemu_version: '10.0.2',
+  ceph_version: '16.2.15 pacific (stable)',
+  libvirt_version: null,
+  nova_version: null,
+  fio_version: '3.33',
   link: { mbit: 1000, shaping: 'tc tbf rate 1Gbit' },
   storage: { path: '/lab', fstype: 'ext4', device: '/dev/vda1', rotational: true, filestore_filesystem: 'xfs' },
-  migration: { downtime_ms: 300 }, spec_hash: 'f'.repeat(64), git_commit: null, git_dirty: null, node_version: 'v20', notes: [],
+  migration: { downtime_ms: 300 },
+  spec_hash: 'f'.repeat(64),
+  git_commit: null,
+  git_dirty: null,
+  node_version: 'v20',
+  notes: [],
 };
 
 export interface FakeOptions {
@@ -43,9 +57,25 @@ export class FakeExecutor implements ExperimentExecutor {
     if (this.o.failMigrations?.includes(key)) throw new Error('migration did not converge in 40 s');
     const bytes = vm.load === 'memory' ? 400e6 : 85e6;
     return {
-      vm: vm.id, flavor: vm.flavor, pool: vm.pool, load: vm.load, rep: r.rep, source, target: r.target, status: 'completed',
-      total_ms: (bytes / 125e6) * 1000 * 1.05, setup_ms: 5, downtime_ms: 40, downtime_real_ms: 60, transferred_bytes: bytes,
-      normal_pages: bytes / 4096, zero_pages: 1000, iterations: 3, link_mbit: 1000, pattern_verified: true, raw: { status: 'completed' },
+      vm: vm.id,
+      flavor: vm.flavor,
+      pool: vm.pool,
+      load: vm.load,
+      rep: r.rep,
+      source,
+      target: r.target,
+      status: 'completed',
+      total_ms: (bytes / 125e6) * 1000 * 1.05,
+      setup_ms: 5,
+      downtime_ms: 40,
+      downtime_real_ms: 60,
+      transferred_bytes: bytes,
+      normal_pages: bytes / 4096,
+      zero_pages: 1000,
+      iterations: 3,
+      link_mbit: 1000,
+      pattern_verified: true,
+      raw: { status: 'completed' },
     };
   }
   async startProbe(vm: VmHandle) {

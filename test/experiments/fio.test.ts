@@ -19,14 +19,27 @@ describe('the fio job for RBD', () => {
   it('is 4K random I/O at queue depth 32 through librbd, time-based, with the p99.99 percentile asked for', () => {
     const args = fioRbdArgs({ pool: 'bluestore', image: 'fio-bluestore' }, 'randwrite', { block_size: '4k', iodepth: 32, runtime_s: 30, ramp_s: 2 });
     expect(args).toEqual(
-      expect.arrayContaining(['--ioengine=rbd', '--clientname=admin', '--pool=bluestore', '--rbdname=fio-bluestore', '--rw=randwrite', '--bs=4k', '--iodepth=32', '--runtime=30', '--ramp_time=2', '--output-format=json']),
+      expect.arrayContaining([
+        '--ioengine=rbd',
+        '--clientname=admin',
+        '--pool=bluestore',
+        '--rbdname=fio-bluestore',
+        '--rw=randwrite',
+        '--bs=4k',
+        '--iodepth=32',
+        '--runtime=30',
+        '--ramp_time=2',
+        '--output-format=json',
+      ])
     );
     expect(args.find((a) => a.startsWith('--percentile_list='))).toContain('99.99');
   });
 
   it('turns the RBD cache off through the Ceph client environment, not through a fio option', () => {
     expect(fioEnv('/lab/ceph.conf')).toEqual({ CEPH_CONF: '/lab/ceph.conf', CEPH_ARGS: '--rbd_cache=false' });
-    expect(fioRbdArgs({ pool: 'p', image: 'i' }, 'randread', { block_size: '4k', iodepth: 32, runtime_s: 1, ramp_s: 0 }).join(' ')).not.toMatch(/cache/);
+    expect(fioRbdArgs({ pool: 'p', image: 'i' }, 'randread', { block_size: '4k', iodepth: 32, runtime_s: 1, ramp_s: 0 }).join(' ')).not.toMatch(
+      /cache/
+    );
   });
 });
 
@@ -65,11 +78,20 @@ describe.skipIf(!hasBinary('fio'))('the fio JSON parser on real fio output', () 
 
 describe('the fio JSON parser on bad input', () => {
   it('fails on output without JSON', () => {
-    expect(() => parseFioJson('fio: failed to connect to cluster')).toThrowErrorMatchingInlineSnapshot(`[FioOutputError: fio output: no JSON object found]`);
+    expect(() => parseFioJson('fio: failed to connect to cluster')).toThrowErrorMatchingInlineSnapshot(
+      `[FioOutputError: fio output: no JSON object found]`
+    );
   });
 
   it('fails naming the missing percentile', () => {
-    const doc = { jobs: [{ 'job options': { rw: 'randwrite' }, write: { iops: 1, bw_bytes: 4096, runtime: 1000, clat_ns: { mean: 1, percentile: { '99.000000': 5 } } } }] };
+    const doc = {
+      jobs: [
+        {
+          'job options': { rw: 'randwrite' },
+          write: { iops: 1, bw_bytes: 4096, runtime: 1000, clat_ns: { mean: 1, percentile: { '99.000000': 5 } } },
+        },
+      ],
+    };
     expect(() => parseFioJson(JSON.stringify(doc))).toThrow(FioOutputError);
     expect(() => parseFioJson(JSON.stringify(doc))).toThrow(/jobs\[0\]\.write\.clat_ns\.percentile has no "99\.990000"/);
   });

@@ -27,7 +27,7 @@ describe('the longest gap between successful probes', () => {
 
   it('fails on a target that is neither http:// nor tcp://HOST:PORT', () => {
     expect(() => parseProbeUrl('ftp://x/')).toThrowErrorMatchingInlineSnapshot(
-      `[Error: probe target "ftp://x/" has an unsupported form; allowed: http://HOST[:PORT]/PATH or tcp://HOST:PORT]`,
+      `[Error: probe target "ftp://x/" has an unsupported form; allowed: http://HOST[:PORT]/PATH or tcp://HOST:PORT]`
     );
   });
 
@@ -46,21 +46,24 @@ describe('the probe against a real HTTP server on 127.0.0.1', () => {
   });
 
   it('measures an HTTP server paused for 400 ms as a gap of about 400 ms', async () => {
-      // GIVEN a probe at 10 ms intervals against a running server
-      const probe = new GapProbe({ kind: 'http', host: '127.0.0.1', port: server.port }, { intervalMs: 10 });
-      probe.start();
-      await sleep(300);
-      // WHEN the server process is stopped for 400 ms (as a VM is during stop-and-copy)
-      process.kill(server.child.pid!, 'SIGSTOP');
-      await sleep(400);
-      process.kill(server.child.pid!, 'SIGCONT');
-      await sleep(300);
-      const r = await probe.stop();
-      // THEN the longest gap is the pause, within one interval below and scheduling noise above
-      expect(r.ok).toBeGreaterThan(20);
-      expect(r.longest_gap_ms).toBeGreaterThanOrEqual(400 - 15);
-      expect(r.longest_gap_ms).toBeLessThan(400 + 150);
-      expect(r.gap_started_ms).toBeGreaterThan(250);
+    // GIVEN a probe at 10 ms intervals against a running server
+    const probe = new GapProbe({ kind: 'http', host: '127.0.0.1', port: server.port }, { intervalMs: 10 });
+    probe.start();
+    await sleep(300);
+    // WHEN the server process is stopped for 400 ms (as a VM is during stop-and-copy)
+    process.kill(server.child.pid!, 'SIGSTOP');
+    await sleep(400);
+    process.kill(server.child.pid!, 'SIGCONT');
+    await sleep(300);
+    const r = await probe.stop();
+    // THEN the longest gap is the pause: never shorter (nothing answers while the server is stopped) less one
+    // interval, and longer only by scheduling noise (on a loaded 2-core machine the server answers late before the pause
+    // too, and the probe's own timers lag: both widen the gap)
+    const why = JSON.stringify(r);
+    expect(r.ok, why).toBeGreaterThan(20);
+    expect(r.longest_gap_ms, why).toBeGreaterThanOrEqual(400 - 15);
+    expect(r.longest_gap_ms, why).toBeLessThan(400 + 250 + r.max_timer_lag_ms);
+    expect(r.gap_started_ms, why).toBeGreaterThan(100);
   });
 
   it('sees no long gap when nothing is paused', async () => {
@@ -69,6 +72,7 @@ describe('the probe against a real HTTP server on 127.0.0.1', () => {
     await sleep(400);
     const r = await probe.stop();
     expect(r.failed).toBe(0);
-    expect(r.longest_gap_ms).toBeLessThan(100);
+    // well under the 400 ms pause above, even on a loaded machine
+    expect(r.longest_gap_ms, JSON.stringify(r)).toBeLessThan(250);
   });
 });

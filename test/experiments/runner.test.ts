@@ -9,7 +9,18 @@ import { FakeExecutor } from './fake-executor.js';
 
 const FIO_JSON = readFileSync(new URL('../fixtures/results-small/raw/fio-bluestore-randwrite-r1.json', import.meta.url), 'utf8');
 const spec = testbedSpecSchema.parse({ experiments: { repetitions: 2, flavors: ['small', 'medium'], fio: { repeats: 3 } } });
-const META = { target: 'fake', created_at: '2026-01-01T00:00:00.000Z', matrix: { pools: ['filestore', 'bluestore'], flavors: ['small', 'medium'], loads: ['none', 'memory'] as const, reps: 2, fio_repeats: 3, fio_jobs: ['randwrite', 'randread'] as const } };
+const META = {
+  target: 'fake',
+  created_at: '2026-01-01T00:00:00.000Z',
+  matrix: {
+    pools: ['filestore', 'bluestore'],
+    flavors: ['small', 'medium'],
+    loads: ['none', 'memory'] as const,
+    reps: 2,
+    fio_repeats: 3,
+    fio_jobs: ['randwrite', 'randread'] as const,
+  },
+};
 
 let root: string;
 beforeEach(() => {
@@ -46,7 +57,11 @@ describe('the experiment runner', () => {
     expect(readFileSync(join(root, 'r1', 'migrations.csv'), 'utf8').trim().split('\n')).toHaveLength(17);
     expect(readFileSync(join(root, 'r1', 'fio.csv'), 'utf8').trim().split('\n')).toHaveLength(13);
     // and progress names the cell, the ETA and the last result
-    expect(lines.some((l) => /^\[cell 1\/12 filestore × small × load none · step 2\/\d+\] ETA \S+ · last: filestore-small-none-r1 compute-1→compute-2 completed/.test(l))).toBe(true);
+    expect(
+      lines.some((l) =>
+        /^\[cell 1\/12 filestore × small × load none · step 2\/\d+\] ETA \S+ · last: filestore-small-none-r1 compute-1→compute-2 completed/.test(l)
+      )
+    ).toBe(true);
   });
 
   it('records a migration that failed with its reason and keeps the VM where it was', async () => {
@@ -57,7 +72,13 @@ describe('the experiment runner', () => {
     expect(s.migrationsFailed).toBe(1);
     const rows = readRun(join(root, 'r2')).results.migrations;
     expect(rows.map((r) => r.status)).toEqual(['completed', 'failed', 'completed']);
-    expect(rows[1]).toMatchObject({ reason: 'migration did not converge in 40 s', source: 'compute-2', target: 'compute-1', link_mbit: 1000, pattern_verified: false });
+    expect(rows[1]).toMatchObject({
+      reason: 'migration did not converge in 40 s',
+      source: 'compute-2',
+      target: 'compute-1',
+      link_mbit: 1000,
+      pattern_verified: false,
+    });
     expect(rows[1]!.total_ms).toBeNaN();
     // The failed try left the VM on compute-2, so rep 3 starts there too.
     expect(ex.calls).toContain('migrate bluestore-small-memory-r3 compute-2->compute-1');
@@ -72,11 +93,16 @@ describe('the experiment runner', () => {
     const run = runExperiment({ executor: first, store, matrix, linkMbit: 1000 });
     // THEN it stops with a resumable error, and the first two cells are on disk
     await expect(run).rejects.toThrow(RunInterruptedError);
-    await expect(run).rejects.toThrow('run r3 stopped: simulated crash: QEMU did not start. What was recorded is kept; continue with: testbed experiment run --resume r3');
+    await expect(run).rejects.toThrow(
+      'run r3 stopped: simulated crash: QEMU did not start. What was recorded is kept; continue with: testbed experiment run --resume r3'
+    );
     const partial = readRun(join(root, 'r3')).results;
     expect(partial.meta).toMatchObject({ complete: false, interrupted: 'simulated crash: QEMU did not start' });
     expect(partial.migrations.map((m) => `${m.pool}-${m.flavor}-${m.load}-r${m.rep}`)).toEqual([
-      'filestore-small-none-r1', 'filestore-small-none-r2', 'filestore-small-memory-r1', 'filestore-small-memory-r2',
+      'filestore-small-none-r1',
+      'filestore-small-none-r2',
+      'filestore-small-memory-r1',
+      'filestore-small-memory-r2',
     ]);
 
     // WHEN the run is resumed with a new executor

@@ -16,7 +16,12 @@ function mdTable(md: string, title: string): string[][] {
   const rows: string[][] = [];
   for (const l of lines) {
     if (!l.startsWith('|')) break;
-    rows.push(l.slice(1, -1).split(' | ').map((c) => c.trim()));
+    rows.push(
+      l
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim())
+    );
   }
   return rows.filter((r) => !/^-+:?$/.test(r[0]!));
 }
@@ -74,7 +79,16 @@ describe('the report of the small stored results set', () => {
   });
 
   it('has the fio table and says that Filestore reads from the page cache are not a fair comparison', () => {
-    expect(mdTable(md, 'fio:')).toContainEqual(['filestore', 'randwrite', '3 / 0', '739 (702–766)', '2.89 (2.74–2.99)', '43.10 (41.60–45.30)', '144.0 (137.0–156.0)', '316.8 (301.4–343.2)']);
+    expect(mdTable(md, 'fio:')).toContainEqual([
+      'filestore',
+      'randwrite',
+      '3 / 0',
+      '739 (702–766)',
+      '2.89 (2.74–2.99)',
+      '43.10 (41.60–45.30)',
+      '144.0 (137.0–156.0)',
+      '316.8 (301.4–343.2)',
+    ]);
     expect(md).toMatch(/random reads are not a fair Filestore\/Bluestore comparison[^\n]*page cache/);
     expect(md).toMatch(/did not converge within 40 s/);
   });
@@ -88,7 +102,11 @@ describe('the report of the small stored results set', () => {
 
   it('writes five well-formed SVG figures with the expected series, labels and bounds', () => {
     expect(result.svgs.map((f) => f.split('/').pop())).toEqual([
-      'fig-7-backends-load.svg', 'fig-8-migration-time.svg', 'fig-9-downtime.svg', 'fig-10-fio-throughput.svg', 'fig-11-fio-iops.svg',
+      'fig-7-backends-load.svg',
+      'fig-8-migration-time.svg',
+      'fig-9-downtime.svg',
+      'fig-10-fio-throughput.svg',
+      'fig-11-fio-iops.svg',
     ]);
     for (const f of result.svgs) expect(XMLValidator.validate(readFileSync(f, 'utf8')), f).toBe(true);
     const fig8 = readFileSync(join(out, 'figures', 'fig-8-migration-time.svg'), 'utf8');
@@ -140,6 +158,8 @@ describe('the report of several runs', () => {
   });
 
   it('fails on a folder that is not a run, naming it', async () => {
-    await expect(writeReport({ runs: ['/nonexistent/run'] })).rejects.toThrow('/nonexistent/run/results.json: not found; expected a run folder made by `testbed experiment run` (results/<run-id>/)');
+    await expect(writeReport({ runs: ['/nonexistent/run'] })).rejects.toThrow(
+      '/nonexistent/run/results.json: not found; expected a run folder made by `testbed experiment run` (results/<run-id>/)'
+    );
   });
 });

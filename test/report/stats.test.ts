@@ -19,15 +19,33 @@ describe('the physical lower bound', () => {
 
   it('is filled into a migration row, and total ÷ bound only for a completed migration', () => {
     const rec = {
-      vm: 'v', flavor: 'small', pool: 'bluestore', load: 'none' as const, rep: 1, source: 'a', target: 'b', status: 'completed' as const,
-      total_ms: 701, setup_ms: 5, downtime_ms: 41, downtime_real_ms: 61, transferred_bytes: 85e6, normal_pages: 1, zero_pages: 2, iterations: 3,
-      link_mbit: 1000, pattern_verified: true, raw: { big: 'stats' },
+      vm: 'v',
+      flavor: 'small',
+      pool: 'bluestore',
+      load: 'none' as const,
+      rep: 1,
+      source: 'a',
+      target: 'b',
+      status: 'completed' as const,
+      total_ms: 701,
+      setup_ms: 5,
+      downtime_ms: 41,
+      downtime_real_ms: 61,
+      transferred_bytes: 85e6,
+      normal_pages: 1,
+      zero_pages: 2,
+      iterations: 3,
+      link_mbit: 1000,
+      pattern_verified: true,
+      raw: { big: 'stats' },
     };
     const row = toMigrationRow('run', rec, { haproxy_ms: 70, direct_ms: 66 }, new Date(0));
     expect(row).toMatchObject({ lower_bound_ms: 680, probe_gap_haproxy_ms: 70, raw_file: 'raw/migration-bluestore-small-none-r1.json' });
     expect(row.total_over_bound).toBeCloseTo(701 / 680, 10);
     expect(row).not.toHaveProperty('raw');
-    expect(toMigrationRow('run', { ...rec, status: 'cancelled', reason: 'x' }, { haproxy_ms: 1, direct_ms: 1 }, new Date(0)).total_over_bound).toBeNaN();
+    expect(
+      toMigrationRow('run', { ...rec, status: 'cancelled', reason: 'x' }, { haproxy_ms: 1, direct_ms: 1 }, new Date(0)).total_over_bound
+    ).toBeNaN();
   });
 });
 

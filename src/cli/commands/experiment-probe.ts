@@ -19,7 +19,8 @@ export const experimentProbeCommand: Command = {
     const urls = values.url ?? [];
     if (urls.length === 0) throw new UsageError('--url: none given; allowed: one or more http://HOST[:PORT]/PATH or tcp://HOST:PORT');
     const interval = Number(values['interval-ms']);
-    if (!(Number.isInteger(interval) && interval >= 1 && interval <= 10)) throw new UsageError(`--interval-ms: "${values['interval-ms']}" is not allowed; allowed: 1..10`);
+    if (!(Number.isInteger(interval) && interval >= 1 && interval <= 10))
+      throw new UsageError(`--interval-ms: "${values['interval-ms']}" is not allowed; allowed: 1..10`);
     let probes: GapProbe[];
     try {
       probes = urls.map((u) => new GapProbe(parseProbeUrl(u), { intervalMs: interval }));
@@ -39,6 +40,10 @@ export const experimentProbeCommand: Command = {
       err(`probing ${urls.join(', ')} every ${interval} ms; SIGTERM to stop`);
     });
     const results = await Promise.all(probes.map((p) => p.stop()));
-    out(JSON.stringify(Object.fromEntries(urls.map((u, i) => [u, results[i]])), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)));
+    out(
+      JSON.stringify(Object.fromEntries(urls.map((u, i) => [u, results[i]])), (_k, v: unknown) =>
+        typeof v === 'number' && !Number.isFinite(v) ? null : v
+      )
+    );
   },
 };

@@ -11,7 +11,7 @@ import { UsageError, type Command } from '../command.js';
 
 export const experimentRunCommand: Command = {
   name: ['experiment', 'run'],
-  summary: 'run the study\'s migrations (pool × flavor × load × reps) and fio against the lab or a cloud; results/<run-id>/',
+  summary: "run the study's migrations (pool × flavor × load × reps) and fio against the lab or a cloud; results/<run-id>/",
   usage:
     'testbed experiment run [--target lab|cloud] [--pools filestore,bluestore] [--flavors small,...] [--reps N] [--load none,memory] [--no-fio] ' +
     '[--out DIR] [--resume RUN_ID] [--lb-url http://HOST:PORT/] [--spec FILE]',
@@ -34,12 +34,19 @@ export const experimentRunCommand: Command = {
     const target = values.target as ExperimentTarget;
     if (!TARGETS.includes(target)) throw new UsageError(`--target: unknown "${values.target}"; allowed: ${TARGETS.join(', ')}`);
     const reps = values.reps === undefined ? undefined : Number(values.reps);
-    if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1)) throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1`);
+    if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
+      throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1`);
     const { spec, file, warnings } = loadSpec(values.spec);
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
     let matrix;
     try {
-      matrix = buildMatrix(spec, { pools: splitList(values.pools), flavors: splitList(values.flavors), loads: splitList(values.load), reps, noFio: values['no-fio'] });
+      matrix = buildMatrix(spec, {
+        pools: splitList(values.pools),
+        flavors: splitList(values.flavors),
+        loads: splitList(values.load),
+        reps,
+        noFio: values['no-fio'],
+      });
     } catch (e) {
       if (e instanceof MatrixError) throw new UsageError(e.message);
       throw e;
@@ -65,7 +72,14 @@ export const experimentRunCommand: Command = {
             target,
             created_at: new Date().toISOString(),
             pool_backends: Object.fromEntries(spec.ceph.pools.map((p) => [p.name, p.backend])),
-            matrix: { pools: matrix.pools, flavors: matrix.flavors, loads: matrix.loads, reps: matrix.reps, fio_repeats: matrix.fioRepeats, fio_jobs: matrix.fioJobs },
+            matrix: {
+              pools: matrix.pools,
+              flavors: matrix.flavors,
+              loads: matrix.loads,
+              reps: matrix.reps,
+              fio_repeats: matrix.fioRepeats,
+              fio_jobs: matrix.fioJobs,
+            },
           });
     } catch (e) {
       if (e instanceof ResultsError) throw new UsageError(e.message);
@@ -77,7 +91,11 @@ export const experimentRunCommand: Command = {
       matrix = buildMatrix(spec, { pools: m.pools, flavors: m.flavors, loads: m.loads, reps: m.reps, noFio: m.fio_jobs.length === 0 });
     }
     const migrations = matrix.cells.reduce((n, c) => n + (c.kind === 'migration' ? c.reps : 0), 0);
-    err(`run ${store.runId} on ${target}: ${matrix.cells.length} cells, ${migrations} migrations, fio ${matrix.fioJobs.join('+') || 'off'} × ${matrix.fioRepeats} per pool → ${store.dir}`);
+    err(
+      `run ${store.runId} on ${target}: ${matrix.cells.length} cells, ${migrations} migrations, fio ${matrix.fioJobs.join('+') || 'off'} × ${
+        matrix.fioRepeats
+      } per pool → ${store.dir}`
+    );
     const ctl = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
       err(`${sig}: stopping after the current step (press again to force)`);
@@ -90,7 +108,11 @@ export const experimentRunCommand: Command = {
     try {
       const s = await runExperiment({ executor, store, matrix, linkMbit: spec.network.migration_bandwidth_mbit, progress: err, signal: ctl.signal });
       out(`results: ${store.dir}`);
-      out(`migrations recorded: ${s.migrationsRecorded} (${s.migrationsFailed} failed), fio jobs: ${s.fioRecorded}${s.skippedAlreadyRecorded ? `, already recorded: ${s.skippedAlreadyRecorded}` : ''}`);
+      out(
+        `migrations recorded: ${s.migrationsRecorded} (${s.migrationsFailed} failed), fio jobs: ${s.fioRecorded}${
+          s.skippedAlreadyRecorded ? `, already recorded: ${s.skippedAlreadyRecorded}` : ''
+        }`
+      );
       out(`next: testbed report ${store.dir}`);
       return 0;
     } catch (e) {

@@ -9,8 +9,13 @@ export const reportCommand: Command = {
   summary: 'write report.md and a self-contained report.html (tables, figures, bounds, conditions) from experiment runs',
   usage: 'testbed report RUN_DIR [RUN_DIR...] [--out DIR] [--no-png]',
   async run({ argv, out }) {
-    const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { out: { type: 'string' }, 'no-png': { type: 'boolean' } } });
-    if (positionals.length === 0) throw new UsageError('testbed report: no run given; allowed: one or more results folders, e.g. results/2026-05-03T09-34-57Z-ab12');
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { out: { type: 'string' }, 'no-png': { type: 'boolean' } },
+    });
+    if (positionals.length === 0)
+      throw new UsageError('testbed report: no run given; allowed: one or more results folders, e.g. results/2026-05-03T09-34-57Z-ab12');
     try {
       const r = await writeReport({ runs: positionals, outDir: values.out, runner: values['no-png'] ? undefined : execaRunner });
       out(`report: ${r.html}`);
