@@ -28,8 +28,8 @@ export const LAB_PHASES = [
   { id: 'Hosts', name: 'hosts', description: 'network namespaces, the shared bridge and the shaped links' },
   { id: 'Ceph', name: 'ceph', description: 'Ceph: mon, mgr, Filestore and Bluestore OSDs, pools and RBD images (playbooks, tag ceph)' },
   { id: 'GuestImage', name: 'guest', description: 'the guest kernel and initramfs, built offline' },
-  { id: 'Vms', name: 'vms', description: 'one small VM per pool, booted from RBD in the compute namespaces' },
   { id: 'LoadBalancer', name: 'haproxy', description: 'HAProxy in the controller namespace, in front of the VMs' },
+  { id: 'Vms', name: 'vms', description: 'one small VM per pool, booted from RBD in the compute namespaces, added to HAProxy' },
   { id: 'PolicyJob', name: 'policy', description: 'the migration-policy job, as a background service' },
 ] as const;
 

@@ -76,6 +76,10 @@ export function inventoryData(ctx: RenderContext): InventoryData {
     testbed_api_vip: apiVip(ctx),
     // Cinder volume types to create, one per RBD backend of cinder.conf.
     testbed_volume_types: volumeTypes(ctx),
+    // What the ceph_pools role creates: the pools, their failure domain, and the RBD images per flavor.
+    testbed_ceph_pools: cephPools(ctx),
+    testbed_ceph_failure_domain: ctx.target === 'lab' ? 'osd' : ctx.spec.ceph.failure_domain,
+    testbed_rbd_images: rbdImages(ctx),
   };
 
   if (ctx.target === 'lab') {
@@ -137,4 +141,29 @@ export function inventoryData(ctx: RenderContext): InventoryData {
     for (const role of h.roles) members[GROUP_OF_ROLE[role]].push(h.name);
   }
   return { all: { vars, hosts, children: groups(members) } };
+}
+
+/** The pools of the target: the spec's (cloud) or the lab's scaled ones. */
+function cephPools(ctx: RenderContext) {
+  const pools = ctx.target === 'lab' ? ctx.lab.pools : ctx.spec.ceph.pools;
+  return pools.map((p) => ({ name: p.name, backend: p.backend, pg_num: p.pg_num, size: p.size, min_size: p.min_size }));
+}
+
+/**
+ * RBD images created in every pool, named `<prefix>-<n>`. Cloud: the spec's count per flavor, sized
+ * by the flavor's disk. Lab: one image per flavor (the lab's VMs boot from `<flavor>-1`), plus the
+ * fio image.
+ */
+function rbdImages(ctx: RenderContext) {
+  const { spec } = ctx;
+  const flavors = ['small', 'medium', 'large', 'xlarge'] as const;
+  if (ctx.target === 'lab') {
+    return [
+      ...flavors.map((f) => ({ prefix: f, count: 1, size_mib: spec.lab.image_disk_mib })),
+      { prefix: 'fio', count: 1, size_mib: spec.experiments.fio.image_size_gb * 1024 },
+    ];
+  }
+  return flavors
+    .filter((f) => spec.ceph.rbd_images_per_pool[f] > 0)
+    .map((f) => ({ prefix: f, count: spec.ceph.rbd_images_per_pool[f], size_mib: spec.flavors[f].disk_gb * 1024 }));
 }
