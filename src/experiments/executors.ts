@@ -1,9 +1,7 @@
 /**
  * The hook that picks the experiment executor for a target: `createExecutor(target, spec)`.
  *
- * - `lab`: the one-machine lab (QEMU in network namespaces, RBD disks, HAProxy). NOT WIRED YET:
- *   `createLabExecutor` below is the one function the lab glue fills in (see docs/experiments.md,
- *   "Wiring the lab executor").
+ * - `lab`: the one-machine lab (QEMU in network namespaces, RBD disks, HAProxy): src/experiments/lab-executor.ts.
  * - `cloud`: a deployed testbed through Nova, over the policy job's `ComputeApi`.
  */
 import { execaRunner, type Runner } from '../exec/runner.js';
@@ -33,19 +31,10 @@ export interface ExecutorOptions {
   readonly computeApi?: ComputeApi;
 }
 
-// ------------------------------------------------------------------------------------------------
-// LAB GLUE: the lead fills this in. It must return an ExperimentExecutor (src/experiments/executor.ts)
-// over the lab driver: bootVm → an RBD-backed QEMU VM in the pool (load: the guest's dirtier at
-// spec.experiments.memory_load), migrate → src/lab/migrate.ts's MigrationRecord, startProbe/stopProbe →
-// `testbed experiment probe` inside the controller namespace (through HAProxy and direct), runFio/prefillFio →
-// fio with fioRbdArgs/fioPrefillArgs and fioEnv(<lab>/ceph.conf) (src/experiments/fio.ts),
-// collectConditions → collectLocalConditions with the accel, tc tbf readback and QEMU migration parameters.
-// ------------------------------------------------------------------------------------------------
-export async function createLabExecutor(_spec: TestbedSpec, _o: ExecutorOptions): Promise<ExperimentExecutor> {
-  throw new ExecutorUnavailableError(
-    'lab executor not wired yet: src/experiments/executors.ts createLabExecutor() is the hook that connects the experiments to the lab driver; ' +
-      'until then use --target cloud, or see docs/experiments.md'
-  );
+/** The lab: src/experiments/lab-executor.ts over the lab's VMs, driver, HAProxy and Ceph. */
+export async function createLabExecutor(spec: TestbedSpec, o: ExecutorOptions): Promise<ExperimentExecutor> {
+  const { LabExecutor } = await import('./lab-executor.js');
+  return LabExecutor.open(spec, o.runner ?? execaRunner, (line) => process.stderr.write(`[lab] ${line}\n`));
 }
 
 async function defaultComputeApi(): Promise<ComputeApi> {

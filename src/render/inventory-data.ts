@@ -151,15 +151,16 @@ function cephPools(ctx: RenderContext) {
 
 /**
  * RBD images created in every pool, named `<prefix>-<n>`. Cloud: the spec's count per flavor, sized
- * by the flavor's disk. Lab: one image per flavor (the lab's VMs boot from `<flavor>-1`), plus the
- * fio image.
+ * by the flavor's disk. Lab: two images per flavor (standing VMs boot from `<flavor>-1`, the
+ * experiments' VMs from `<flavor>-2`), plus the fio image.
  */
 function rbdImages(ctx: RenderContext) {
   const { spec } = ctx;
   const flavors = ['small', 'medium', 'large', 'xlarge'] as const;
   if (ctx.target === 'lab') {
     return [
-      ...flavors.map((f) => ({ prefix: f, count: 1, size_mib: spec.lab.image_disk_mib })),
+      // <flavor>-1 for the standing VMs, <flavor>-2 for the experiments' VMs.
+      ...flavors.map((f) => ({ prefix: f, count: 2, size_mib: spec.lab.image_disk_mib })),
       { prefix: 'fio', count: 1, size_mib: spec.experiments.fio.image_size_gb * 1024 },
     ];
   }
