@@ -12,6 +12,7 @@ import { loadSpec } from '../../src/config/load.js';
 import { planLabTopology } from '../../src/config/lab-topology.js';
 import { ansiblePlaybook, parsePlayRecap } from '../../src/exec/ansible.js';
 import { execaRunner } from '../../src/exec/runner.js';
+import { spawnRunner } from './spawn-runner.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TOOLS = ['ceph-mon', 'ceph-mgr', 'ceph-osd', 'ceph', 'rbd', 'monmaptool', 'ceph-authtool', 'ansible-playbook', 'qemu-io'];
@@ -41,11 +42,12 @@ describe.skipIf(skipReason !== '')(`the Ceph roles on this machine${skipReason ?
   let osdsByBackend: Record<string, number[]> = {};
   let poolNames: string[] = [];
   let tornDown = false;
+  let dryRun: { stdout: string; cephDirAfter: boolean } | undefined;
 
   const ceph = async (...args: string[]) =>
     (await execaRunner('ceph', ['--conf', conf, '--name', 'client.admin', '--keyring', path.join(cephDir, 'ceph.client.admin.keyring'), '--connect-timeout', '10', ...args])).stdout;
-  const site = (playbook: string, tags = ['ceph']) =>
-    ansiblePlaybook({ playbook, inventory: path.join(out, 'inventory.yml'), tags, extraVars, inherit: false, runner: execaRunner });
+  const site = (playbook: string, tags = ['ceph'], check = false) =>
+    ansiblePlaybook({ playbook, inventory: path.join(out, 'inventory.yml'), tags, extraVars, check, diff: check, inherit: false, runner: spawnRunner });
 
   beforeAll(async () => {
     // GIVEN a small lab spec whose lab.dir is a temporary folder on disk
@@ -74,6 +76,9 @@ describe.skipIf(skipReason !== '')(`the Ceph roles on this machine${skipReason ?
     };
     // WHEN it is rendered for the lab with the mon on 127.0.0.1, and site.yml's Ceph phases run
     await execaRunner('node', [path.join(REPO, 'bin/testbed.mjs'), 'render', '--target', 'lab', '--mon-host', '127.0.0.1', '--spec', specFile, '--out', out], { cwd: root });
+    // (first as a dry run, which must change nothing on disk)
+    const { stdout } = await site('site.yml', ['ceph'], true);
+    dryRun = { stdout, cephDirAfter: existsSync(path.join(cephDir, 'mon')) };
     try {
       await site('site.yml');
     } catch (err) {
@@ -87,6 +92,14 @@ describe.skipIf(skipReason !== '')(`the Ceph roles on this machine${skipReason ?
     if (!tornDown && existsSync(path.join(out, 'inventory.yml'))) await site('teardown.yml').catch((e: Error) => console.error(e.message));
     rmSync(root, { recursive: true, force: true });
   }, 120_000);
+
+  test('dry-runs the Ceph phases with --check --diff on a fresh machine without touching it', () => {
+    // THEN the dry run passed, showed the ceph.conf it would copy, and created no monitor store
+    const recap = parsePlayRecap(dryRun!.stdout);
+    expect(recap.controller?.failed).toBe(0);
+    expect(dryRun!.stdout).toMatch(/\+fsid = [0-9a-f-]{36}/);
+    expect(dryRun!.cephDirAfter).toBe(false);
+  });
 
   test('reaches HEALTH_OK within 5 minutes', async () => {
     // THEN the cluster becomes healthy
