@@ -291,6 +291,20 @@ function planSafeMigrations(
     return undefined;
   };
 
+  /** Fast boolean forms of `blocked` and `unfit` for the scan; the texts are built once, for the reason. */
+  const canMove = (c: Candidate): boolean =>
+    !c.cooling && c.converges && (s.vmnetLimitMiB === undefined || c.trafficMiB <= s.vmnetLimitMiB) && (!c.vm.lb || lbReachable);
+  const fits = (c: Candidate, from: HostProj, to: HostProj): boolean =>
+    to.view.usable &&
+    !from.isTarget &&
+    !to.isSource &&
+    !(cap > 0 && (from.inFlight >= cap || to.inFlight >= cap)) &&
+    to.cpu + cpuShare(c.vm, to.view) <= s.high &&
+    to.ram + ramShare(c.vm, to.view, true) <= s.high &&
+    !(c.vm.antiAffinityGroup && (to.groups.get(c.vm.antiAffinityGroup) ?? 0) > 0);
+  const iWhyText = (i: Candidate): string | undefined =>
+    pinned.has(i.vm.id) ? `VMi ${i.vm.id} already received a VM` : i.state === 1 ? blocked(i) : `VMi ${i.vm.id} is in state ${i.state}`;
+
   const js = all.filter((c) => c.state === 1).sort((a, b) => a.trafficMiB - b.trafficMiB || a.index - b.index);
   for (const j of js) {
     if (out.length >= s.maxMigrationsPerCycle) break;
@@ -302,15 +316,14 @@ function planSafeMigrations(
     }
     const hj = hosts.get(j.vm.host)!;
     let done = false;
-    let lastWhy = 'no VM on another host to pair with';
+    let last: Candidate | undefined;
     let scanned = 0;
     for (const i of byLoad) {
       if (scanned >= SAFE_PARTNER_SCAN) break;
       if (i === j || i.vm.host === j.vm.host || moved.has(i.vm.id)) continue;
       scanned += 1;
       const hi = hosts.get(i.vm.host)!;
-      const jToI = unfit(j, hj, hi);
-      if (!jToI) {
+      if (fits(j, hj, hi)) {
         out.push(migrateAction(j, hi.view.name, `W1: consolidate onto ${hi.view.name} (host of low VM ${i.vm.id}); VMnet ${f(j.trafficMiB)} MiB, ~${f(j.timeS)} s`));
         move(j, hj, hi, true);
         moved.add(j.vm.id);
@@ -318,18 +331,17 @@ function planSafeMigrations(
         done = true;
         break;
       }
-      const iWhy = pinned.has(i.vm.id) ? `VMi ${i.vm.id} already received a VM` : i.state === 1 ? blocked(i) : `VMi ${i.vm.id} is in state ${i.state}`;
-      const iToJ = iWhy ?? unfit(i, hi, hj);
-      if (!iToJ) {
-        out.push(migrateAction(i, hj.view.name, `W1 for ${j.vm.id}: ${jToI}, so VMi ${i.vm.id} moves to ${hj.view.name}; VMnet ${f(i.trafficMiB)} MiB, ~${f(i.timeS)} s`));
+      if (!pinned.has(i.vm.id) && i.state === 1 && canMove(i) && fits(i, hi, hj)) {
+        out.push(migrateAction(i, hj.view.name, `W1 for ${j.vm.id}: ${unfit(j, hj, hi)}, so VMi ${i.vm.id} moves to ${hj.view.name}; VMnet ${f(i.trafficMiB)} MiB, ~${f(i.timeS)} s`));
         move(i, hi, hj, true);
         moved.add(i.vm.id);
         pinned.add(j.vm.id);
         done = true;
         break;
       }
-      lastWhy = `${jToI}; ${iToJ}`;
+      last = i;
     }
+    const lastWhy = last ? `${unfit(j, hj, hosts.get(last.vm.host)!)}; ${iWhyText(last) ?? unfit(last, hosts.get(last.vm.host)!, hj)}` : 'no VM on another host to pair with';
     if (!done) j.decision.reason += `; not migrated: ${lastWhy}`;
   }
   return out;
