@@ -62,7 +62,7 @@ export const simulateCommand: Command = {
     out(`hosts active:      mean ${mean.toFixed(1)}, peak ${peak}, last ${r.activeHosts.at(-1)}; hourly: ${hourly.join(' ')}`);
     out(`CREATE requests:   ${r.creates} (counted, not applied in a replay); TERM: ${r.terms}`);
     out(`energy:            ${r.energyKWh.toFixed(2)} kWh`);
-    out(`SLATAH:            ${(r.slatah * 100).toFixed(2)} %`);
+    out(`SLATAH:            ${(r.slatah * 100).toFixed(4)} %`);
     out(`PDM:               ${(r.pdm * 100).toFixed(4)} %`);
     out(`SLAV:              ${r.slav.toExponential(5)}`);
     out(`ESV:               ${r.esv.toExponential(5)}`);
