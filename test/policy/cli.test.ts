@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { startNovaContract, type ContractServer } from './nova-contract-server.js';
 
-const PLANETLAB = '/work/shared/traces/planetlab/20110303';
+/** The sample day, read in place (never copied into the repo); TESTBED_PLANETLAB_DIR overrides. */
+const PLANETLAB = process.env.TESTBED_PLANETLAB_DIR ?? resolve('../shared/traces/planetlab/20110303');
 const havePlanetLab = existsSync(PLANETLAB);
 if (!havePlanetLab) console.warn(`SKIPPED policy simulate on PlanetLab: ${PLANETLAB} is absent`);
 

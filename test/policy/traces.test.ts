@@ -1,11 +1,12 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { byteOrder, readTraces } from '../../src/policy/traces.js';
 import { simulatePlanetLab, specPower } from '../../src/policy/simulate.js';
 import { settings } from './fixtures.js';
 
-const PLANETLAB = '/work/shared/traces/planetlab/20110303';
+/** The sample day, read in place (never copied into the repo); TESTBED_PLANETLAB_DIR overrides. */
+const PLANETLAB = process.env.TESTBED_PLANETLAB_DIR ?? resolve('../shared/traces/planetlab/20110303');
 const havePlanetLab = existsSync(PLANETLAB);
 if (!havePlanetLab) console.warn(`SKIPPED PlanetLab trace tests: ${PLANETLAB} is absent`);
 
