@@ -281,6 +281,7 @@ const lab = z
     pool_pg_num: positiveInt.default(32),
     pool_size: positiveInt.default(2),
     image_disk_mib: positiveInt.default(256),
+    policy_job: z.enum(['dry-run', 'act']).default('dry-run'),
   })
   .strict()
   .default({});

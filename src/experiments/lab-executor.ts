@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestbedSpec } from '../config/schema.js';
 import { execaRunner, type Runner } from '../exec/runner.js';
 import { labAccel } from '../lab-phases/guest.js';
-import { openLab, type LabContext } from '../lab-phases/lab-context.js';
+import { openLab, removeFromLoadBalancer, type LabContext } from '../lab-phases/lab-context.js';
 import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
 import { migrateVm } from '../lab/migrate.js';
 import type { GuestLoad } from '../lab/qemu.js';
@@ -147,7 +147,7 @@ export class LabExecutor implements ExperimentExecutor {
   }
 
   async destroyVm(vm: VmHandle): Promise<void> {
-    await this.lab.lb.removeServer({ backend: this.lab.backend, server: vm.id }).catch((e: Error) => this.log(`HAProxy: ${e.message}`));
+    await removeFromLoadBalancer(this.lab, vm.id, this.log);
     for (const s of this.parked) await this.lab.lb.ready({ backend: s.backend, server: s.server }).catch(() => {});
     this.parked = [];
     await this.lab.vms.stop(vm.id);

@@ -44,3 +44,25 @@ export async function openLab(spec: TestbedSpec, log: (line: string) => void = (
   const lb = new HaproxyLoadBalancer({ socket: haproxyFiles(spec.lab.dir).socket });
   return { spec, topology, cephConf: cephConfPath(spec), vms, driver, lb, backend: 'app' };
 }
+
+/**
+ * Removes a server from HAProxy's backend: HAProxy refuses while connections are attached (idle
+ * keep-alive ones included), so it is put in maintenance, its sessions are shut, and the removal retried.
+ */
+export async function removeFromLoadBalancer(lab: LabContext, server: string, log: (line: string) => void = () => {}): Promise<void> {
+  const ref = { backend: lab.backend, server };
+  let last: Error | undefined;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await lab.lb.removeServer(ref);
+      return;
+    } catch (e) {
+      last = e as Error;
+      if (/No such server|not found/i.test(last.message)) return;
+      await lab.lb.command(`disable server ${lab.backend}/${server}`).catch(() => '');
+      await lab.lb.command(`shutdown sessions server ${lab.backend}/${server}`).catch(() => '');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  log(`HAProxy: ${server} stays in ${lab.backend}: ${last?.message}`);
+}

@@ -3,7 +3,7 @@
  * over the compute namespaces and registered in HAProxy's `app` backend with weight W2.
  */
 import { LabPhaseError, type LabPhase } from './phase.js';
-import { labImage, openLab } from './lab-context.js';
+import { labImage, openLab, removeFromLoadBalancer } from './lab-context.js';
 
 export function standingVmName(pool: string): string {
   return `${pool}-small`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
@@ -42,7 +42,7 @@ export const vmsPhase: LabPhase = {
     const lab = await openLab(ctx.spec, ctx.log);
     const registered = new Set((await lab.lb.readBack().catch(() => [])).map((s) => s.server));
     for (const vm of lab.vms.list()) {
-      if (registered.has(vm.name)) await lab.lb.removeServer({ backend: lab.backend, server: vm.name }).catch((e: Error) => ctx.log(`HAProxy: ${e.message}`));
+      if (registered.has(vm.name)) await removeFromLoadBalancer(lab, vm.name, ctx.log);
       await lab.vms.stop(vm.name);
     }
   },

@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { labPhaseCommands } from './lab-phase.js';
 import { labCommands } from './lab.js';
 import { phaseCommand } from './phase.js';
+import { policyStatusCommand } from './policy-status.js';
 import { startCommand } from './start.js';
 import { synthCommand } from './synth.js';
 import { validateCommand } from './validate.js';
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
   synthCommand,
   startCommand,
   phaseCommand,
+  policyStatusCommand,
   ...labPhaseCommands,
   ...labCommands,
   renderCommand,

@@ -6,6 +6,7 @@ import { guestPhase } from '../../lab-phases/guest.js';
 import { haproxyPhase } from '../../lab-phases/haproxy.js';
 import { vmsPhase } from '../../lab-phases/vms.js';
 import { LabPhaseError, type LabPhase } from '../../lab-phases/phase.js';
+import { policyPhase } from '../../lab-phases/policy.js';
 import { preflightPhase } from '../../lab-phases/preflight.js';
 import { UsageError, type Command } from '../command.js';
 
@@ -35,4 +36,4 @@ function phaseCommand(phase: LabPhase): Command {
   };
 }
 
-export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase, guestPhase, vmsPhase, haproxyPhase].map(phaseCommand);
+export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase, guestPhase, haproxyPhase, vmsPhase, policyPhase].map(phaseCommand);

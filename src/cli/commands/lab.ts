@@ -2,6 +2,13 @@
  * `testbed lab ...`: the compute half of the one-machine lab, phase by phase (the LabStack's
  * terraform_data resources call these): hosts up|down, guest build, vm boot|stop|list|migrate, status.
  */
+import type { TestbedSpec } from '../../config/schema.js';
+import { execaRunner } from '../../exec/runner.js';
+import { labAccel } from '../../lab-phases/guest.js';
+import { haproxyFiles } from '../../lab-phases/haproxy.js';
+import { cephConfPath } from '../../lab-phases/lab-context.js';
+import { policyJobStatus } from '../../lab-phases/policy.js';
+import { HaproxyLoadBalancer } from '../../policy/haproxy-lb.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -141,27 +148,67 @@ export const labVmCommand: Command = {
 
 export const labStatusCommand: Command = {
   name: ['lab', 'status'],
-  summary: 'lab hosts, link shaping, QEMU accelerator and VMs',
+  summary: 'lab hosts, link shaping, QEMU accelerator, VMs, Ceph health and pools, HAProxy, the policy job (exit 1 unless healthy)',
   usage: 'testbed lab status [--spec FILE] [--json]',
   async run({ argv, out, err }: CommandContext) {
     const { values } = parseArgs({ args: [...argv], options: { ...specOption, json: { type: 'boolean' } } });
     const ctx = labContext(values.spec, err);
     const hosts = await ctx.net.status();
-    const runtime = await detectQemu(ctx.spec.lab.accel);
+    const runtime = await detectQemu(labAccel(ctx.spec));
     const problem = qemuPreflightProblem(runtime);
     const vms = new LabVms({ labDir: ctx.labDir, topology: ctx.topology, cidr: ctx.spec.lab.cidr, runtime, image: { kernel: '', initrd: '' } });
     const list = vms.list().map((v) => ({ ...v, running: vms.running(v) }));
+    const ceph = await cephHealth(ctx.spec);
+    const lbServers = await new HaproxyLoadBalancer({ socket: haproxyFiles(ctx.spec.lab.dir).socket }).readBack().catch(() => undefined);
+    const policy = policyJobStatus(ctx.spec, 0);
+    const healthy = hosts.every((h) => h.exists && h.addressUp) && list.every((v) => v.running) && ceph?.health === 'HEALTH_OK' && lbServers !== undefined;
     if (values.json) {
-      out(JSON.stringify({ hosts, qemu: runtime, qemuProblem: problem, vms: list }, null, 2));
-      return;
+      out(JSON.stringify({ healthy, hosts, qemu: runtime, qemuProblem: problem, vms: list, ceph: ceph ?? null, haproxy: lbServers ?? null, policyJob: { pid: policy.pid ?? null, mode: policy.mode } }, null, 2));
+      return healthy ? 0 : 1;
     }
     for (const h of hosts) {
       out(`host ${h.host.name.padEnd(10)} ${h.host.netns.padEnd(16)} ${h.host.ip.padEnd(15)} ${h.exists ? (h.addressUp ? 'up' : 'no address') : 'absent'}${h.shapedBitsPerS ? `  link ${h.shapedBitsPerS / 1e6} Mbit/s` : ''}`);
     }
     out(`qemu ${runtime.version} accel ${runtime.accel}${runtime.ramPadKib ? ` (RAM padded by ${runtime.ramPadKib} KiB)` : ''}${problem ? '  WARNING: see `testbed lab status --json`' : ''}`);
-    for (const v of list) out(`vm ${v.name.padEnd(14)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${v.running ? 'running' : 'NOT RUNNING'} PID ${v.pid}`);
-    return hosts.every((h) => h.exists && h.addressUp) && list.every((v) => v.running) ? 0 : 1;
+    for (const v of list) out(`vm ${v.name.padEnd(14)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${v.running ? 'running' : 'NOT RUNNING'} PID ${v.pid}  disk ${v.disk.kind === 'rbd' ? `rbd:${v.disk.pool}/${v.disk.image}` : v.disk.path}`);
+    if (ceph) {
+      out(`ceph ${ceph.health} (${ceph.osdsUp}/${ceph.osds} OSDs up)`);
+      for (const p of ceph.pools) out(`pool ${p.name.padEnd(12)} ${p.rule.padEnd(16)} size ${p.size} pg_num ${p.pg_num}`);
+    } else out('ceph: not reachable');
+    out(lbServers ? `haproxy: ${lbServers.map((s) => `${s.backend}/${s.server} ${s.address} weight ${s.weight} ${s.admin}${s.up ? '' : ' DOWN'}`).join(', ') || 'no servers'}` : 'haproxy: not running');
+    out(`policy job: ${policy.pid ? `running (PID ${policy.pid}, ${policy.mode})` : 'not running'}`);
+    out(healthy ? 'lab: healthy' : 'lab: NOT healthy');
+    return healthy ? 0 : 1;
   },
 };
+
+interface CephHealth {
+  readonly health: string;
+  readonly osds: number;
+  readonly osdsUp: number;
+  readonly pools: ReadonlyArray<{ name: string; rule: string; size: number; pg_num: number }>;
+}
+
+/** Ceph's health, OSDs and pools as the lab's controller namespace sees them; undefined when unreachable. */
+async function cephHealth(spec: TestbedSpec): Promise<CephHealth | undefined> {
+  const ns = planLabTopology(spec).controller.netns;
+  const conf = cephConfPath(spec);
+  if (!existsSync(conf) || !existsSync(`/run/netns/${ns}`)) return undefined;
+  const ceph = async (...args: string[]) =>
+    JSON.parse((await execaRunner('ip', ['netns', 'exec', ns, 'ceph', '--conf', conf, '--connect-timeout', '10', ...args, '--format', 'json'], { timeoutMs: 20_000 })).stdout);
+  try {
+    const status = await ceph('status');
+    const pools = (await ceph('osd', 'pool', 'ls', 'detail')) as Array<{ pool_name: string; crush_rule: number; size: number; pg_num: number }>;
+    const rules = (await ceph('osd', 'crush', 'rule', 'dump')) as Array<{ rule_id: number; rule_name: string }>;
+    return {
+      health: status.health.status,
+      osds: status.osdmap.num_osds,
+      osdsUp: status.osdmap.num_up_osds,
+      pools: pools.map((p) => ({ name: p.pool_name, rule: rules.find((r) => r.rule_id === p.crush_rule)?.rule_name ?? String(p.crush_rule), size: p.size, pg_num: p.pg_num })),
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 export const labCommands: readonly Command[] = [labHostsCommand, labGuestCommand, labVmCommand, labStatusCommand];
