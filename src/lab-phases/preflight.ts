@@ -3,11 +3,14 @@
  * TCG with a QEMU that migrates correctly under TCG. Installs what is missing when run as root;
  * otherwise prints the exact commands.
  */
-import { existsSync, mkdirSync, statfsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execaRunner, type Runner } from '../exec/runner.js';
 import { LabPhaseError, type LabPhase, type PhaseContext } from './phase.js';
+
+/** Marks lab.dir as the lab's, so that destroy removes only a folder the lab made. */
+export const LAB_MARKER = '.sds-testbed-lab';
 
 /** The lab needs about 15 GiB (Ceph's OSD files and prefilled images, the guest, QEMU's RAM files). */
 export const LAB_FREE_DISK_GIB = 15;
@@ -92,9 +95,14 @@ export const preflightPhase: LabPhase = {
       throw new LabPhaseError('preflight', [...verdict.problems, ...(verdict.fixes.length ? ['fix with:', ...verdict.fixes.map((f) => `  ${f}`)] : [])].join('\n  '));
     }
     mkdirSync(spec.lab.dir, { recursive: true });
+    writeFileSync(join(spec.lab.dir, LAB_MARKER), 'This folder belongs to the sds-testbed lab; `cdktf destroy lab` removes it.\n');
     log(`preflight: ok (root, ${facts.freeGib.toFixed(0)} GiB free under ${spec.lab.dir}, ${verdict.accel.toUpperCase()}, QEMU ${facts.qemuVersion?.join('.') ?? '?'})`);
   },
-  async down() {
-    // Nothing to undo: preflight only checks (and installs packages, which stay).
+  async down({ spec, log }) {
+    // The last phase to go: every other phase has stopped its processes and released its mounts,
+    // so the lab's data goes too. Only a folder that the preflight marked as the lab's is removed.
+    if (!existsSync(join(spec.lab.dir, LAB_MARKER))) return;
+    rmSync(spec.lab.dir, { recursive: true, force: true });
+    log(`removed ${spec.lab.dir}`);
   },
 };
