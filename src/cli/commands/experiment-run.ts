@@ -25,6 +25,7 @@ export const experimentRunCommand: Command = {
         reps: { type: 'string' },
         load: { type: 'string' },
         'no-fio': { type: 'boolean' },
+        'fio-runtime-s': { type: 'string' },
         out: { type: 'string', default: 'results' },
         resume: { type: 'string' },
         'lb-url': { type: 'string' },
@@ -36,7 +37,13 @@ export const experimentRunCommand: Command = {
     const reps = values.reps === undefined ? undefined : Number(values.reps);
     if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
       throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1`);
-    const { spec, file, warnings } = loadSpec(values.spec);
+    const fioRuntime = values['fio-runtime-s'] === undefined ? undefined : Number(values['fio-runtime-s']);
+    if (fioRuntime !== undefined && !(Number.isInteger(fioRuntime) && fioRuntime >= 1))
+      throw new UsageError(`--fio-runtime-s: "${values['fio-runtime-s']}" is not allowed; allowed: a whole number of seconds ≥ 1`);
+    const loaded = loadSpec(values.spec);
+    const { file, warnings } = loaded;
+    // --fio-runtime-s shortens each measured fio job (a scaled run); the spec keeps the study's value.
+    const spec = fioRuntime === undefined ? loaded.spec : { ...loaded.spec, experiments: { ...loaded.spec.experiments, fio: { ...loaded.spec.experiments.fio, runtime_s: fioRuntime } } };
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
     let matrix;
     try {

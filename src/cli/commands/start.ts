@@ -1,12 +1,75 @@
-import type { Command } from '../command.js';
-import { synthCommand } from './synth.js';
+/**
+ * `npm start`, the README's main command: the whole study on the one-machine lab.
+ *   1. preflight (installs what is missing when root);
+ *   2. `cdktf deploy lab`;
+ *   3. the scaled experiment (`testbed experiment run --target lab`);
+ *   4. `testbed report`, printing where the report is;
+ *   5. `cdktf destroy lab`, unless --keep (also after a failure, so the machine is left clean).
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cdktf } from '../../exec/cdktf.js';
+import { execaRunner, ToolFailedError } from '../../exec/runner.js';
+import { UsageError, type Command } from '../command.js';
 
-/** `npm start`: the README's main command. */
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/testbed.mjs');
+
+/** The scaled run's defaults: every flavor, pool and load once, fio 3 × 10 s per job and pool (about 13 minutes here). */
+export const START_DEFAULTS = { reps: 1, fioRuntimeS: 10 } as const;
+
 export const startCommand: Command = {
   name: ['start'],
-  summary: "the README's main command: synthesize the study's testbed and summarize it",
-  usage: 'testbed start',
-  async run(ctx) {
-    return synthCommand.run({ ...ctx, argv: [] });
+  summary: "the README's main command: deploy the lab, run the study's experiments scaled, write the report, destroy the lab",
+  usage: 'testbed start [--keep] [--reps N] [--fio-runtime-s N] [--flavors ...] [--pools ...] [--load ...] [--out DIR] [--spec FILE]',
+  async run({ argv, out, err }) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        keep: { type: 'boolean', default: false },
+        reps: { type: 'string', default: String(START_DEFAULTS.reps) },
+        'fio-runtime-s': { type: 'string', default: String(START_DEFAULTS.fioRuntimeS) },
+        flavors: { type: 'string' },
+        pools: { type: 'string' },
+        load: { type: 'string' },
+        out: { type: 'string', default: 'results' },
+        spec: { type: 'string' },
+      },
+    });
+    if (!/^\d+$/.test(values.reps!)) throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1 (20 is the study's count)`);
+    const env: Record<string, string> = values.spec ? { TESTBED_SPEC: resolve(values.spec) } : {};
+    const specArgs = values.spec ? ['--spec', resolve(values.spec)] : [];
+    const started = Date.now();
+    const clock = () => `${((Date.now() - started) / 60_000).toFixed(1)} min`;
+    const step = (n: number, what: string) => err(`\n==> [${n}/5 at ${clock()}] ${what}`);
+    const testbed = (args: string[], inherit = true) => execaRunner(process.execPath, [CLI, ...args, ...specArgs], { inherit, env });
+    let deployed = false;
+    try {
+      step(1, 'preflight');
+      await testbed(['lab', 'preflight', 'up']);
+      step(2, 'cdktf deploy lab');
+      deployed = true;
+      await cdktf(['deploy', 'lab', '--auto-approve'], { env });
+      step(3, `experiments (reps ${values.reps}, fio ${values['fio-runtime-s']} s per job)`);
+      const opt = (name: string, v: string | undefined) => (v ? [`--${name}`, v] : []);
+      const run = await execaRunner(process.execPath, [CLI, 'experiment', 'run', '--target', 'lab', '--reps', values.reps!, '--fio-runtime-s', values['fio-runtime-s']!, '--out', values.out!,
+        ...opt('flavors', values.flavors), ...opt('pools', values.pools), ...opt('load', values.load), ...specArgs], { env });
+      process.stderr.write(run.stderr);
+      const dir = /^results: (.+)$/m.exec(run.stdout)?.[1]?.trim();
+      if (!dir) throw new Error(`the experiment run did not say where its results are:\n${run.stdout}`);
+      step(4, 'report');
+      await testbed(['report', dir]);
+      out(`\nreport: ${resolve(dir, 'report.html')} (and report.md, figures/)`);
+    } catch (e) {
+      if (e instanceof ToolFailedError) err(`testbed start: ${e.message}`);
+      else throw e;
+      return 1;
+    } finally {
+      if (deployed && !values.keep) {
+        step(5, 'cdktf destroy lab');
+        await cdktf(['destroy', 'lab', '--auto-approve'], { env }).catch((e: Error) => err(`cdktf destroy lab failed: ${e.message}; run it again to clean up`));
+      } else if (values.keep) err('\n--keep: the lab stays up (`npx cdktf destroy lab --auto-approve` removes it)');
+      err(`\ntestbed start: ${clock()} in all`);
+    }
   },
 };
