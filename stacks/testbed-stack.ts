@@ -50,6 +50,7 @@ export class TestbedStack extends TerraformStack {
       clusterCidr: spec.network.cluster_cidr,
       externalNetwork: spec.cloud.external_network,
       gateway: topology.gateway,
+      dhcpRange: topology.dhcpRange,
       dnsNameservers: spec.network.dns_nameservers,
       mtu: spec.network.mtu,
     });

@@ -34,6 +34,10 @@ export interface PlannedHost {
 export interface Topology {
   readonly hosts: readonly PlannedHost[];
   readonly gateway: string;
+  /** The OpenStack API address HAProxy binds on the bastion (.9), kept out of DHCP. */
+  readonly apiVip: string;
+  /** DHCP's range (.2 to .8): Neutron's own ports take these, never a planned fixed address. */
+  readonly dhcpRange: { readonly start: string; readonly end: string };
   /** The host that carries the floating IP, HAProxy and the policy job. */
   readonly bastion: string;
 }
@@ -99,7 +103,13 @@ export function planTopology(spec: TestbedSpec): Topology {
     hosts.push({ name: c.name, kind: 'compute', node_flavor: c.node_flavor, roles: ['compute'], ip: ipAt(spec.network.cidr, offset++), osds: [] });
   }
 
-  return { hosts, gateway: ipAt(spec.network.cidr, 1), bastion: hosts[0]!.name };
+  return {
+    hosts,
+    gateway: ipAt(spec.network.cidr, 1),
+    apiVip: ipAt(spec.network.cidr, FIRST_HOST_OFFSET - 1),
+    dhcpRange: { start: ipAt(spec.network.cidr, 2), end: ipAt(spec.network.cidr, FIRST_HOST_OFFSET - 2) },
+    bastion: hosts[0]!.name,
+  };
 }
 
 /** Hosts that carry a role, in plan order. */

@@ -12,6 +12,8 @@ export interface TestbedNetworkProps {
   readonly externalNetwork: string;
   /** Gateway of `cidr` (its .1). */
   readonly gateway: string;
+  /** Addresses DHCP may hand out (Neutron's DHCP and router ports); the rest are fixed. */
+  readonly dhcpRange: { readonly start: string; readonly end: string };
   /**
    * DNS servers of the testbed subnet.
    * @default - none: the cloud's own resolver
@@ -46,6 +48,7 @@ export class TestbedNetwork extends Construct {
       cidr: props.cidr,
       ipVersion: 4,
       gatewayIp: props.gateway,
+      allocationPool: [{ ...props.dhcpRange }],
       dnsNameservers: props.dnsNameservers?.length ? [...props.dnsNameservers] : undefined,
     });
     const router = new NetworkingRouterV2(this, 'Router', { name: `${props.namePrefix}-router`, externalNetworkId: external.id });

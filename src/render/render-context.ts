@@ -65,7 +65,7 @@ export function hostIp(ctx: RenderContext, host: PlannedHost): string {
  * no OpenStack, the lab controller's address.
  */
 export function apiVip(ctx: RenderContext): string {
-  return ctx.target === 'lab' ? ctx.lab.controller.ip : ipAt(ctx.spec.network.cidr, FIRST_HOST_OFFSET - 1);
+  return ctx.target === 'lab' ? ctx.lab.controller.ip : ctx.topology.apiVip;
 }
 
 /** A host that runs OpenStack services: name, address and role. */

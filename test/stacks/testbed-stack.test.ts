@@ -136,3 +136,12 @@ describe('the testbed stack with other specs', () => {
   });
 });
 void App;
+
+describe('the testbed subnet', () => {
+  it('keeps DHCP to .2-.8, so Neutron never takes the API VIP (.9) or a planned fixed address', () => {
+    const { spec } = validateSpec({});
+    const s = JSON.parse(Testing.synth(new TestbedStack(Testing.app(), 'testbed', { spec, specHash: 'a', configHash: 'b' })));
+    const subnet = Object.values(s.resource.openstack_networking_subnet_v2 as Record<string, any>).find((n) => n.cidr === '10.20.0.0/24');
+    expect(subnet.allocation_pool).toEqual([{ start: '10.20.0.2', end: '10.20.0.8' }]);
+  });
+});

@@ -32,7 +32,7 @@ function labContext(specFile: string | undefined, err: (l: string) => void) {
 }
 
 async function vmsFor(ctx: ReturnType<typeof labContext>, err: (l: string) => void) {
-  const runtime = await detectQemu(ctx.spec.lab.accel);
+  const runtime = await detectQemu(labAccel(ctx.spec));
   const problem = qemuPreflightProblem(runtime);
   if (problem) err(`warning: ${problem}`);
   const image = await buildGuestImage({ labDir: ctx.labDir, log: err });
