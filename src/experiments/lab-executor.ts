@@ -17,7 +17,8 @@ import { labAccel } from '../lab-phases/guest.js';
 import { openLab, removeFromLoadBalancer, type LabContext } from '../lab-phases/lab-context.js';
 import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
 import { migrateVm } from '../lab/migrate.js';
-import type { GuestLoad } from '../lab/qemu.js';
+import { runFiles, type GuestLoad } from '../lab/qemu.js';
+import { QmpClient } from '../lab/qmp.js';
 import { UPLINK } from '../lab/netns.js';
 import type { LbServerState } from '../policy/interfaces.js';
 import { collectLocalConditions, parseTbf, type Conditions } from './conditions.js';
@@ -60,7 +61,24 @@ export class LabExecutor implements ExperimentExecutor {
   ) {}
 
   static async open(spec: TestbedSpec, runner: Runner = execaRunner, log: (line: string) => void = () => {}): Promise<LabExecutor> {
-    return new LabExecutor(await openLab(spec, log), runner, log);
+    const executor = new LabExecutor(await openLab(spec, log), runner, log);
+    await executor.pauseStandingVms('stop');
+    return executor;
+  }
+
+  /** The lab's standing VMs, paused (QMP stop) while the experiments run: their vCPUs would take CPU from the VM under test on a 2-core host. */
+  private async pauseStandingVms(command: 'stop' | 'cont'): Promise<void> {
+    for (const vm of this.lab.vms.list().filter((v) => this.lab.vms.running(v) && !v.name.startsWith('x'))) {
+      const qmp = await QmpClient.connect(runFiles(this.lab.spec.lab.dir, vm.name, vm.host).qmp).catch(() => undefined);
+      if (!qmp) continue;
+      await qmp.execute(command).catch(() => undefined);
+      qmp.close();
+      this.log(`standing VM ${vm.name}: ${command === 'stop' ? 'paused for the experiments' : 'resumed'}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pauseStandingVms('cont');
   }
 
   private get spec() {
