@@ -55,6 +55,11 @@ export interface AnsiblePlaybookProps {
    * @default true
    */
   readonly inherit?: boolean;
+  /**
+   * Kill the run after this many milliseconds.
+   * @default - no limit
+   */
+  readonly timeoutMs?: number;
   /** Extra environment (e.g. ANSIBLE_STDOUT_CALLBACK). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -84,7 +89,7 @@ export function playbookPath(playbook: string): string {
 }
 
 /** The argv (after the program) that `ansiblePlaybook` runs. Pure. */
-export function ansiblePlaybookArgs(props: Omit<AnsiblePlaybookProps, 'runner' | 'cwd' | 'inherit' | 'env' | 'command'>): string[] {
+export function ansiblePlaybookArgs(props: Omit<AnsiblePlaybookProps, 'runner' | 'cwd' | 'inherit' | 'env' | 'command' | 'timeoutMs'>): string[] {
   if (!props.playbook) throw new Error('ansiblePlaybook: playbook is empty; pass a playbook name such as "site.yml"');
   if (!props.inventory) throw new Error('ansiblePlaybook: inventory is empty; pass the rendered inventory.yml');
   const args = ['--inventory', props.inventory];
@@ -109,6 +114,7 @@ export async function ansiblePlaybook(props: AnsiblePlaybookProps) {
     result = await run(file!, args, {
       cwd: props.cwd ?? PLAYBOOKS_DIR,
       inherit: props.inherit ?? true,
+      timeoutMs: props.timeoutMs,
       env: { ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1', ...props.env },
     });
   } catch (err) {

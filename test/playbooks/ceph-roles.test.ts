@@ -47,7 +47,7 @@ describe.skipIf(skipReason !== '')(`the Ceph roles on this machine${skipReason ?
   const ceph = async (...args: string[]) =>
     (await execaRunner('ceph', ['--conf', conf, '--name', 'client.admin', '--keyring', path.join(cephDir, 'ceph.client.admin.keyring'), '--connect-timeout', '10', ...args])).stdout;
   const site = (playbook: string, tags = ['ceph'], check = false) =>
-    ansiblePlaybook({ playbook, inventory: path.join(out, 'inventory.yml'), tags, extraVars, check, diff: check, inherit: false, runner: spawnRunner });
+    ansiblePlaybook({ playbook, inventory: path.join(out, 'inventory.yml'), tags, extraVars, check, diff: check, inherit: false, runner: spawnRunner, timeoutMs: 400_000 });
 
   beforeAll(async () => {
     // GIVEN a small lab spec whose lab.dir is a temporary folder on disk

@@ -59,6 +59,7 @@ describe.skipIf(skipReason !== '')(`site.yml --check --diff on the default testb
       extraVars: { ansible_connection: 'local', ceph_pools_pools: spec.ceph.pools },
       inherit: false,
       runner: spawnRunner,
+      timeoutMs: 570_000,
     });
     // THEN every host of the plan ran and none failed
     const recap = parsePlayRecap(stdout);

@@ -15,8 +15,11 @@ export const spawnRunner: Runner = (file, args, options = {}) =>
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // A run that outlives its test is stopped (by its own PID) instead of being left behind.
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined;
     child.on('error', reject);
     child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
       const exitCode = code ?? 1;
       if (exitCode !== 0) console.error(`[${file} exited ${exitCode}] last lines:\n${`${stdout}\n${stderr}`.trim().split('\n').slice(-TAIL_LINES).join('\n')}`);
       resolve({ exitCode, stdout, stderr });
