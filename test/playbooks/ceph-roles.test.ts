@@ -150,6 +150,22 @@ describe.skipIf(skipReason !== '')(`the Ceph roles on this machine${skipReason ?
     for (const [host, r] of Object.entries(recap)) expect({ host, changed: r.changed, failed: r.failed }).toEqual({ host, changed: 0, failed: 0 });
   }, 300_000);
 
+  test('recreates the pools and their images with reset-pools.yml', async () => {
+    // WHEN the pools are reset between experiments
+    await site('reset-pools.yml', []);
+    const keyring = path.join(cephDir, 'ceph.client.admin.keyring');
+    for (const pool of poolNames) {
+      // THEN each pool is back, with a fresh image: the pattern written before is gone
+      const dump = path.join(root, `${pool}.raw`);
+      await execaRunner('rbd', ['--conf', conf, '--name', 'client.admin', '--keyring', keyring, 'export', `${pool}/small-1`, dump]);
+      const bytes = readFileSync(dump).subarray(1 << 20, (1 << 20) + (256 << 10));
+      expect(bytes.length).toBe(256 << 10);
+      expect(bytes.every((b) => b === 0)).toBe(true);
+      rmSync(dump);
+    }
+    expect((await ceph('health')).trim()).toBe('HEALTH_OK');
+  }, 300_000);
+
   test('tears down to no Ceph process, mount, loop device or data', async () => {
     // WHEN teardown.yml runs with --tags ceph
     await site('teardown.yml');

@@ -59,7 +59,7 @@ describe.skipIf(skipReason !== '')(`site.yml --check --diff on the default testb
       extraVars: { ansible_connection: 'local', ceph_pools_pools: spec.ceph.pools },
       inherit: false,
       runner: spawnRunner,
-      timeoutMs: 570_000,
+      timeoutMs: 870_000,
     });
     // THEN every host of the plan ran and none failed
     const recap = parsePlayRecap(stdout);
@@ -68,5 +68,5 @@ describe.skipIf(skipReason !== '')(`site.yml --check --diff on the default testb
     // AND the diff shows the rendered files the roles would lay down
     expect(stdout).toMatch(/TASK \[ceph_mon : Copy the rendered ceph.conf\.\]/);
     expect(stdout).toMatch(/TASK \[nova_compute : Copy the rendered nova.conf of this compute\.\]/);
-  }, 600_000);
+  }, 900_000);
 });
