@@ -77,7 +77,7 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
   afterAll(() => {
     // Whatever happened, leave nothing running.
     if (existsSync(join(LAB_DIR, '.sds-testbed-lab'))) cdktf(['destroy', 'lab']);
-  });
+  }, 600_000);
 
   it('deploys the lab with cdktf and reports it healthy', () => {
     const deploy = cdktf(['deploy', 'lab']);
@@ -87,29 +87,33 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
     expect(s.healthy, status.stdout).toBe(true);
     expect(s.ceph.health).toBe('HEALTH_OK');
     expect(s.vms.map((v: { name: string; disk: { pool: string } }) => [v.name, v.disk.pool]).sort()).toEqual([['bluestore-small', 'bluestore'], ['filestore-small', 'filestore']]);
-  });
+  }, 600_000);
 
   it('migrates each VM there and back while it writes, with nothing lost, and the probe through HAProxy recovers', async () => {
     const vms = JSON.parse(testbed(['lab', 'vm', 'list', '--json']).stdout) as Array<{ name: string; host: string; address: string }>;
     for (const vm of vms) {
       const other = vm.host === 'compute-1' ? 'compute-2' : 'compute-1';
       const probe = probeInController(['http://10.213.77.10/', `http://${vm.address.split('/')[0]}/`]);
-      await probe.started;
-      for (const to of [other, vm.host]) {
-        const r = testbed(['lab', 'vm', 'migrate', vm.name, '--to', to, '--json']);
-        const record = JSON.parse(r.stdout);
-        expect(record.status, r.stderr.slice(-2000)).toBe('completed');
-        expect(record.pattern_verified).toBe(true);
-        expect(record.downtime_real_ms).toBeGreaterThanOrEqual(record.downtime_ms);
+      let gaps: Awaited<ReturnType<typeof probe.stop>> | undefined;
+      try {
+        await probe.started;
+        for (const to of [other, vm.host]) {
+          const r = testbed(['lab', 'vm', 'migrate', vm.name, '--to', to, '--json']);
+          const record = JSON.parse(r.stdout);
+          expect(record.status, r.stderr.slice(-2000)).toBe('completed');
+          expect(record.pattern_verified).toBe(true);
+          expect(record.downtime_real_ms).toBeGreaterThanOrEqual(record.downtime_ms);
+        }
+        await new Promise((r) => setTimeout(r, 2000));
+      } finally {
+        gaps = await probe.stop();
       }
-      await new Promise((r) => setTimeout(r, 2000));
-      const gaps = await probe.stop();
       for (const [url, g] of Object.entries(gaps)) {
         expect(g.ok, url).toBeGreaterThan(100);
         expect(g.longest_gap_ms, url).toBeLessThan(5000);
       }
     }
-  });
+  }, 600_000);
 
   it('makes one policy decision against the lab, with a reason per VM', () => {
     const r = testbed(['policy', 'plan', '--target', 'lab', '--json']);
@@ -117,7 +121,7 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
     const plan = JSON.parse(r.stdout);
     expect(plan.decisions.map((d: { vmId: string }) => d.vmId).sort()).toEqual(['bluestore-small', 'filestore-small']);
     expect(plan.decisions.every((d: { reason: string }) => d.reason.length > 0)).toBe(true);
-  });
+  }, 300_000);
 
   it('runs one experiment cell with fio and writes its report', () => {
     const r = testbed(['experiment', 'run', '--target', 'lab', '--pools', 'filestore', '--flavors', 'small', '--load', 'memory', '--reps', '1', '--out', join(dir, 'results')], 600_000);
@@ -132,7 +136,7 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
     const html = readFileSync(join(runDir, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(readFileSync(join(runDir, 'report.md'), 'utf8')).toMatch(/filestore/);
-  });
+  }, 900_000);
 
   it('destroys the lab with cdktf and leaves nothing behind', () => {
     const destroy = cdktf(['destroy', 'lab']);
@@ -142,5 +146,5 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
     expect(readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(LAB_DIR))).toEqual([]);
     expect(spawnSync('losetup', ['-a'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(LAB_DIR))).toEqual([]);
     expect(existsSync(LAB_DIR)).toBe(false);
-  });
+  }, 600_000);
 });
