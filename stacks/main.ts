@@ -28,13 +28,13 @@ new TestbedStack(app, 'testbed', {
 });
 /** What each lab phase runs, so that a change to it re-runs the phase. */
 const labSources: Record<(typeof LAB_PHASES)[number]['name'], string[]> = {
-  preflight: ['src/lab'],
-  hosts: ['src/lab'],
-  ceph: ['templates', 'playbooks', 'src/render'],
-  guest: ['guest', 'src/lab'],
-  vms: ['src/lab'],
-  haproxy: ['templates', 'playbooks'],
-  policy: ['src/policy'],
+  preflight: ['src/lab-phases'],
+  hosts: ['src/lab', 'src/lab-phases'],
+  ceph: ['templates', 'playbooks', 'src/render', 'src/lab-phases'],
+  guest: ['guest', 'src/lab', 'src/lab-phases'],
+  haproxy: ['templates', 'src/render', 'src/lab-phases'],
+  vms: ['src/lab', 'src/lab-phases'],
+  policy: ['src/policy', 'src/lab-phases'],
 };
 new LabStack(app, 'lab', {
   specHash: hash,
