@@ -6,7 +6,8 @@
  *   4. `testbed report`, printing where the report is;
  *   5. `cdktf destroy lab`, unless --keep (also after a failure, so the machine is left clean).
  */
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cdktf } from '../../exec/cdktf.js';
@@ -52,11 +53,14 @@ export const startCommand: Command = {
       await cdktf(['deploy', 'lab', '--auto-approve'], { env });
       step(3, `experiments (reps ${values.reps}, fio ${values['fio-runtime-s']} s per job)`);
       const opt = (name: string, v: string | undefined) => (v ? [`--${name}`, v] : []);
-      const run = await execaRunner(process.execPath, [CLI, 'experiment', 'run', '--target', 'lab', '--reps', values.reps!, '--fio-runtime-s', values['fio-runtime-s']!, '--out', values.out!,
-        ...opt('flavors', values.flavors), ...opt('pools', values.pools), ...opt('load', values.load), ...specArgs], { env });
-      process.stderr.write(run.stderr);
-      const dir = /^results: (.+)$/m.exec(run.stdout)?.[1]?.trim();
-      if (!dir) throw new Error(`the experiment run did not say where its results are:\n${run.stdout}`);
+      // Progress streams to the terminal; the new folder under --out is the run.
+      const outDir = resolve(values.out!);
+      const before = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
+      await execaRunner(process.execPath, [CLI, 'experiment', 'run', '--target', 'lab', '--reps', values.reps!, '--fio-runtime-s', values['fio-runtime-s']!, '--out', outDir,
+        ...opt('flavors', values.flavors), ...opt('pools', values.pools), ...opt('load', values.load), ...specArgs], { env, inherit: true });
+      const created = readdirSync(outDir).filter((d) => !before.has(d));
+      if (created.length !== 1) throw new Error(`expected one new run under ${outDir}, found ${created.length}`);
+      const dir = join(outDir, created[0]!);
       step(4, 'report');
       await testbed(['report', dir]);
       out(`\nreport: ${resolve(dir, 'report.html')} (and report.md, figures/)`);
