@@ -80,6 +80,13 @@ export function inventoryData(ctx: RenderContext): InventoryData {
     testbed_ceph_pools: cephPools(ctx),
     testbed_ceph_failure_domain: ctx.target === 'lab' ? 'osd' : ctx.spec.ceph.failure_domain,
     testbed_rbd_images: rbdImages(ctx),
+    // The study's VM flavors, created in the testbed's Nova by the openstack_controller role.
+    testbed_flavors: (['small', 'medium', 'large', 'xlarge'] as const).map((f) => ({
+      name: f,
+      vcpus: ctx.spec.flavors[f].vcpus,
+      ram_mb: ctx.spec.flavors[f].ram_gb * 1024,
+      disk_gb: ctx.spec.flavors[f].disk_gb,
+    })),
   };
 
   if (ctx.target === 'lab') {

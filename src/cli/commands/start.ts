@@ -16,8 +16,8 @@ import { UsageError, type Command } from '../command.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/testbed.mjs');
 
-/** The scaled run's defaults: every flavor, pool and load once, fio 3 × 10 s per job and pool (about 13 minutes here). */
-export const START_DEFAULTS = { reps: 1, fioRuntimeS: 10 } as const;
+/** The scaled run's defaults: every flavor, pool and load once, fio 3 × 6 s per job and pool (about 14-15 minutes here). */
+export const START_DEFAULTS = { reps: 1, fioRuntimeS: 6 } as const;
 
 export const startCommand: Command = {
   name: ['start'],
