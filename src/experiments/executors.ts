@@ -4,7 +4,10 @@
  * - `lab`: the one-machine lab (QEMU in network namespaces, RBD disks, HAProxy): src/experiments/lab-executor.ts.
  * - `cloud`: a deployed testbed through Nova, over the policy job's `ComputeApi`.
  */
+import { existsSync } from 'node:fs';
+import { planLabTopology } from '../config/lab-topology.js';
 import { execaRunner, type Runner } from '../exec/runner.js';
+import { cephConfPath } from '../lab-phases/lab-context.js';
 import type { TestbedSpec } from '../config/schema.js';
 import type { ComputeApi } from '../policy/interfaces.js';
 import { CloudExecutor } from './cloud-executor.js';
@@ -33,6 +36,14 @@ export interface ExecutorOptions {
 
 /** The lab: src/experiments/lab-executor.ts over the lab's VMs, driver, HAProxy and Ceph. */
 export async function createLabExecutor(spec: TestbedSpec, o: ExecutorOptions): Promise<ExperimentExecutor> {
+  // Nothing is started or built for a lab that is not up: say so and how to bring it up.
+  const ns = planLabTopology(spec).controller.netns;
+  const conf = cephConfPath(spec);
+  if (!existsSync(`/run/netns/${ns}`) || !existsSync(conf)) {
+    throw new ExecutorUnavailableError(
+      `the lab is not up (${existsSync(`/run/netns/${ns}`) ? `no ${conf}` : `no network namespace ${ns}`}): run \`npx cdktf deploy lab --auto-approve\` first (with the same spec)`,
+    );
+  }
   const { LabExecutor } = await import('./lab-executor.js');
   return LabExecutor.open(spec, o.runner ?? execaRunner, (line) => process.stderr.write(`[lab] ${line}\n`));
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,12 +36,19 @@ describe('the experiment and report commands', () => {
     expect(r.stderr).toContain('--flavors: unknown "tiny"; allowed: small, medium, large, xlarge');
   });
 
-  it('says clearly that the lab executor is not wired yet, and leaves no run folder', () => {
+  it('fails clearly when the lab is not up, and leaves no run folder and no lab behind', () => {
+    // GIVEN a spec whose lab folder does not exist (the lab was never deployed)
     const out = join(dir, 'results');
-    const r = testbed(['experiment', 'run', '--target', 'lab', '--reps', '1', '--out', out]);
+    const labDir = join(dir, 'no-lab');
+    const spec = join(dir, 'no-lab.yaml');
+    writeFileSync(spec, `lab:\n  dir: ${labDir}\n`);
+    // WHEN an experiment is run against it
+    const r = testbed(['experiment', 'run', '--target', 'lab', '--reps', '1', '--out', out, '--spec', spec]);
+    // THEN it says what to do, and nothing was created
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('lab executor not wired yet');
+    expect(r.stderr).toMatch(/the lab is not up \(.*\): run `npx cdktf deploy lab --auto-approve` first/);
     expect(existsSync(out)).toBe(false);
+    expect(existsSync(labDir)).toBe(false);
   });
 
   it('probes a URL for a given time and prints the result as JSON', () => {
