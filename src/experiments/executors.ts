@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { planLabTopology } from '../config/lab-topology.js';
 import { execaRunner, type Runner } from '../exec/runner.js';
 import { cephConfPath } from '../lab-phases/lab-context.js';
+import { netnsExists } from '../lab/netns.js';
 import type { TestbedSpec } from '../config/schema.js';
 import type { ComputeApi } from '../policy/interfaces.js';
 import { CloudExecutor } from './cloud-executor.js';
@@ -39,9 +40,9 @@ export async function createLabExecutor(spec: TestbedSpec, o: ExecutorOptions): 
   // Nothing is started or built for a lab that is not up: say so and how to bring it up.
   const ns = planLabTopology(spec).controller.netns;
   const conf = cephConfPath(spec);
-  if (!existsSync(`/run/netns/${ns}`) || !existsSync(conf)) {
+  if (!netnsExists(ns) || !existsSync(conf)) {
     throw new ExecutorUnavailableError(
-      `the lab is not up (${existsSync(`/run/netns/${ns}`) ? `no ${conf}` : `no network namespace ${ns}`}): run \`npx cdktf deploy lab --auto-approve\` first (with the same spec)`,
+      `the lab is not up (${netnsExists(ns) ? `no ${conf}` : `no network namespace ${ns}`}): run \`npx cdktf deploy lab --auto-approve\` first (with the same spec)`,
     );
   }
   const { LabExecutor } = await import('./lab-executor.js');

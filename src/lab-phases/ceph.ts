@@ -7,14 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { planLabTopology } from '../config/lab-topology.js';
 import { ansiblePlaybook, PlaybookFailedError } from '../exec/ansible.js';
-import { execaRunner } from '../exec/runner.js';
+import { netnsExists } from '../lab/netns.js';
 import { renderTestbed } from '../render/render.js';
 import { LabPhaseError, type LabPhase, type PhaseContext } from './phase.js';
-
-export async function netnsExists(name: string): Promise<boolean> {
-  const r = await execaRunner('ip', ['netns', 'list'], {});
-  return r.stdout.split('\n').some((l) => l.split(' ')[0] === name);
-}
 
 /** Renders the lab's configuration (idempotent: unchanged files are not rewritten) and returns its inventory. */
 export function renderLab(ctx: PhaseContext): { dir: string; inventory: string } {
@@ -26,7 +21,7 @@ export function renderLab(ctx: PhaseContext): { dir: string; inventory: string }
 
 async function inController(ctx: PhaseContext, playbook: string, inventory: string) {
   const ns = planLabTopology(ctx.spec).controller.netns;
-  const wrap = (await netnsExists(ns)) ? ['ip', 'netns', 'exec', ns] : [];
+  const wrap = netnsExists(ns) ? ['ip', 'netns', 'exec', ns] : [];
   if (!wrap.length && playbook === 'site.yml') throw new LabPhaseError('ceph', `the controller namespace ${ns} does not exist: run the hosts phase first (testbed lab hosts up)`);
   await ansiblePlaybook({ playbook, inventory, tags: ['ceph'], command: [...wrap, 'ansible-playbook'] });
 }

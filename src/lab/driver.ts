@@ -28,6 +28,7 @@ import type { MigrationRecord } from './migration-record.js';
 import { lastGuestStat, runFiles, vmTap, type VmPlacement } from './qemu.js';
 import { QmpClient } from './qmp.js';
 import type { LabVms } from './vms.js';
+import { netnsExists } from './netns.js';
 
 export interface LabDriverProps {
   readonly vms: LabVms;
@@ -72,7 +73,7 @@ export class LabDriver implements ComputeApi, MetricsSource {
   }
 
   async listHosts(): Promise<readonly ComputeHost[]> {
-    return this.vms.topology.computes.map((h) => ({ name: h.name, usable: existsSync(`/run/netns/${h.netns}`), vcpus: cpus().length, memoryMiB: Math.floor(totalmem() / 1048576) }));
+    return this.vms.topology.computes.map((h) => ({ name: h.name, usable: netnsExists(h.netns), vcpus: cpus().length, memoryMiB: Math.floor(totalmem() / 1048576) }));
   }
 
   async listServers(): Promise<readonly Server[]> {

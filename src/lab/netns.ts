@@ -10,6 +10,7 @@
  * - Nothing is created in the root namespace: `down` deletes the namespaces, which removes every
  *   link, bridge, address and qdisc in them. It refuses while a process still lives in one.
  */
+import { existsSync } from 'node:fs';
 import { ip, ipJson, listNetns, netnsPids, tc } from '../exec/iproute2.js';
 import { execaRunner, type Runner } from '../exec/runner.js';
 import type { LabHost, LabTopology } from '../config/lab-topology.js';
@@ -173,4 +174,9 @@ export class LabHostsBusyError extends Error {
     );
     this.name = 'LabHostsBusyError';
   }
+}
+
+/** Whether a network namespace exists (iproute2 keeps named namespaces under /run/netns). */
+export function netnsExists(name: string): boolean {
+  return existsSync(`/run/netns/${name}`);
 }

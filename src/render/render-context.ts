@@ -5,7 +5,7 @@
 import { cephFsid } from '../config/derived.js';
 import { planLabTopology, type LabTopology } from '../config/lab-topology.js';
 import type { TestbedSpec } from '../config/schema.js';
-import { FIRST_HOST_OFFSET, ipAt, planTopology, type PlannedHost, type Topology } from '../config/topology.js';
+import { planTopology, type PlannedHost, type Topology } from '../config/topology.js';
 import type { Secrets } from '../secrets/secrets.js';
 import type { TfInventory } from './tf-outputs.js';
 

@@ -1,4 +1,4 @@
-import { App, Testing } from 'cdktf';
+import { Testing } from 'cdktf';
 import { validateSpec } from '../../src/config/load.js';
 import type { TestbedSpecInput } from '../../src/config/schema.js';
 import { TestbedStack } from '../../stacks/testbed-stack.js';
@@ -135,7 +135,6 @@ describe('the testbed stack with other specs', () => {
     expect(admin.map((r) => r.port_range_min).sort()).toEqual([22, 80, 8404]);
   });
 });
-void App;
 
 describe('the testbed subnet', () => {
   it('keeps DHCP to .2-.8, so Neutron never takes the API VIP (.9) or a planned fixed address', () => {

@@ -18,7 +18,7 @@ import { formatProblem, loadSpec } from '../../config/load.js';
 import { FLAVOR_NAMES, type FlavorName } from '../../config/schema.js';
 import { buildGuestImage } from '../../lab/guest-image.js';
 import { migrateVm } from '../../lab/migrate.js';
-import { LabNetwork } from '../../lab/netns.js';
+import { LabNetwork, netnsExists } from '../../lab/netns.js';
 import { detectQemu, qemuPreflightProblem, type DiskSource } from '../../lab/qemu.js';
 import { LabVms } from '../../lab/vms.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
@@ -193,7 +193,7 @@ interface CephHealth {
 async function cephHealth(spec: TestbedSpec): Promise<CephHealth | undefined> {
   const ns = planLabTopology(spec).controller.netns;
   const conf = cephConfPath(spec);
-  if (!existsSync(conf) || !existsSync(`/run/netns/${ns}`)) return undefined;
+  if (!existsSync(conf) || !netnsExists(ns)) return undefined;
   const ceph = async (...args: string[]) =>
     JSON.parse((await execaRunner('ip', ['netns', 'exec', ns, 'ceph', '--conf', conf, '--connect-timeout', '10', ...args, '--format', 'json'], { timeoutMs: 20_000 })).stdout);
   try {
