@@ -15,7 +15,10 @@ if (which === 'bare') {
   const { TestbedStack } = await import('../stacks/testbed-stack.js');
   const computes = which === 'default' ? undefined : Number(which);
   const input = computes
-    ? { network: { cidr: '10.16.0.0/16', cluster_cidr: '10.17.0.0/24' }, compute_hosts: Array.from({ length: computes }, (_, i) => ({ name: `compute-${i + 1}` })) }
+    ? {
+        network: { cidr: '10.16.0.0/16', cluster_cidr: '10.17.0.0/24' },
+        compute_hosts: Array.from({ length: computes }, (_, i) => ({ name: `compute-${i + 1}` })),
+      }
     : {};
   const { spec } = validateSpec(input);
   new TestbedStack(app, 'testbed', { spec, specHash: 'bench', configHash: 'bench' });

@@ -20,7 +20,10 @@ const cases = [
 function once(arg: string): { ms: number; rssMb: number } {
   const out = mkdtempSync(join(tmpdir(), 'bench-synth-'));
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/synth-app.ts', arg, out], { encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1' } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/synth-app.ts', arg, out], {
+    encoding: 'utf8',
+    env: { ...process.env, CHECKPOINT_DISABLE: '1' },
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`synth ${arg} failed: ${r.stderr}`);
@@ -33,7 +36,13 @@ console.log(`synth benchmark: ${REPEATS} runs per case, median wall time and pea
 once('bare'); // warm the filesystem cache and tsx's transform cache
 const results = cases.map((c) => {
   const runs = Array.from({ length: REPEATS }, () => once(c.arg));
-  const r = { ...c, ms: median(runs.map((x) => x.ms)), minMs: Math.min(...runs.map((x) => x.ms)), maxMs: Math.max(...runs.map((x) => x.ms)), rssMb: median(runs.map((x) => x.rssMb)) };
+  const r = {
+    ...c,
+    ms: median(runs.map((x) => x.ms)),
+    minMs: Math.min(...runs.map((x) => x.ms)),
+    maxMs: Math.max(...runs.map((x) => x.ms)),
+    rssMb: median(runs.map((x) => x.rssMb)),
+  };
   process.stderr.write(`  ${c.name}: ${r.ms.toFixed(0)} ms\n`);
   return r;
 });
@@ -42,13 +51,19 @@ console.log('');
 console.log('| case | wall ms median (min-max) | x bare | peak RSS MB | x bare |');
 console.log('|---|---|---|---|---|');
 for (const r of results) {
-  console.log(`| ${r.name} | ${r.ms.toFixed(0)} (${r.minMs.toFixed(0)}-${r.maxMs.toFixed(0)}) | ${(r.ms / bare.ms).toFixed(2)} | ${r.rssMb.toFixed(0)} | ${(r.rssMb / bare.rssMb).toFixed(2)} |`);
+  console.log(
+    `| ${r.name} | ${r.ms.toFixed(0)} (${r.minMs.toFixed(0)}-${r.maxMs.toFixed(0)}) | ${(r.ms / bare.ms).toFixed(2)} | ${r.rssMb.toFixed(0)} | ${(r.rssMb / bare.rssMb).toFixed(2)} |`,
+  );
 }
 const [, def, h100, h1000] = results as [typeof bare, typeof bare, typeof bare, typeof bare];
 const perHost100 = (h100.ms - def.ms) / 98;
 const perHost1000 = (h1000.ms - def.ms) / 998;
 console.log('');
-console.log(`marginal cost per compute host: ${perHost100.toFixed(2)} ms (2→100), ${perHost1000.toFixed(2)} ms (2→1000); ratio ${(perHost1000 / perHost100).toFixed(2)} (1.0 = linear)`);
+console.log(
+  `marginal cost per compute host: ${perHost100.toFixed(2)} ms (2→100), ${perHost1000.toFixed(2)} ms (2→1000); ratio ${(perHost1000 / perHost100).toFixed(2)} (1.0 = linear)`,
+);
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 console.log(`target default ≤ 1.3x bare: ${(def.ms / bare.ms).toFixed(2)}x ${verdict(def.ms / bare.ms <= 1.3)}`);
-console.log(`target 1000 hosts ≤ 3x bare: ${(h1000.ms / bare.ms).toFixed(2)}x ${verdict(h1000.ms / bare.ms <= 3)}; peak RSS ≤ 400 MB: ${h1000.rssMb.toFixed(0)} MB ${verdict(h1000.rssMb <= 400)}`);
+console.log(
+  `target 1000 hosts ≤ 3x bare: ${(h1000.ms / bare.ms).toFixed(2)}x ${verdict(h1000.ms / bare.ms <= 3)}; peak RSS ≤ 400 MB: ${h1000.rssMb.toFixed(0)} MB ${verdict(h1000.rssMb <= 400)}`,
+);

@@ -69,7 +69,9 @@ async function generateOffline(schemaPath) {
 }
 
 function generateOnline() {
-  console.log('get-providers: no provider schema file found (OPENSTACK_PROVIDER_SCHEMA or ../shared/provider-schemas/openstack.json); running `cdktf get`');
+  console.log(
+    'get-providers: no provider schema file found (OPENSTACK_PROVIDER_SCHEMA or ../shared/provider-schemas/openstack.json); running `cdktf get`',
+  );
   const r = spawnSync('npx', ['cdktf', 'get'], { cwd: root, stdio: 'inherit', env: process.env });
   process.exit(r.status ?? 1);
 }

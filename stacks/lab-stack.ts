@@ -1,4 +1,4 @@
-import { Construct } from 'constructs';
+import { type Construct } from 'constructs';
 import { LocalBackend, TerraformStack } from 'cdktf';
 import { PostDeployPhase } from '../src/constructs/post-deploy-phase.js';
 

@@ -3,7 +3,7 @@ import { App } from 'cdktf';
 import { specHash } from '../src/config/derived.js';
 import { loadSpec, SpecError } from '../src/config/load.js';
 import { treeHash } from '../src/util/tree-hash.js';
-import { LAB_PHASES, LabStack } from './lab-stack.js';
+import { type LAB_PHASES, LabStack } from './lab-stack.js';
 import { TestbedStack } from './testbed-stack.js';
 
 // cdktf captures a stack trace for every token it creates; with tsx's source maps on, each capture

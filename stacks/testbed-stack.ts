@@ -2,7 +2,14 @@ import { Construct } from 'constructs';
 import { Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktf';
 import type { TestbedSpec } from '../src/config/schema.js';
 import { planTopology, type NodeKind } from '../src/config/topology.js';
-import { ComputeKeypairV2, ComputeVolumeAttachV2, ComputeServergroupV2, NetworkingFloatingipAssociateV2, NetworkingFloatingipV2, OpenstackProvider } from '../src/constructs/bindings.js';
+import {
+  ComputeKeypairV2,
+  type ComputeVolumeAttachV2,
+  ComputeServergroupV2,
+  NetworkingFloatingipAssociateV2,
+  NetworkingFloatingipV2,
+  OpenstackProvider,
+} from '../src/constructs/bindings.js';
 import { NodeFlavors } from '../src/constructs/node-flavors.js';
 import { OsdVolumes, type AttachedOsd } from '../src/constructs/osd-volumes.js';
 import { PostDeployPhase } from '../src/constructs/post-deploy-phase.js';
@@ -122,7 +129,10 @@ export class TestbedStack extends TerraformStack {
       }
     }
 
-    const floatingIp = new NetworkingFloatingipV2(this, 'BastionFloatingIp', { pool: spec.cloud.external_network, description: `${prefix}: bastion` });
+    const floatingIp = new NetworkingFloatingipV2(this, 'BastionFloatingIp', {
+      pool: spec.cloud.external_network,
+      description: `${prefix}: bastion`,
+    });
     // OpenStack refuses to remove a router interface while a floating IP behind it is associated:
     // the association depends on the interface, so it is destroyed first.
     const association = new NetworkingFloatingipAssociateV2(this, 'BastionFloatingIpAssociation', {
@@ -139,14 +149,30 @@ export class TestbedStack extends TerraformStack {
         roles: h.roles,
         ip: h.ip,
         cluster_ip: h.cluster_ip ?? '',
-        osds: (attached.get(h.name) ?? []).map((o) => ({ id: o.id, backend: o.backend, volume_id: o.volumeId, aux_kind: o.auxKind, aux_volume_id: o.auxVolumeId })),
+        osds: (attached.get(h.name) ?? []).map((o) => ({
+          id: o.id,
+          backend: o.backend,
+          volume_id: o.volumeId,
+          aux_kind: o.auxKind,
+          aux_volume_id: o.auxVolumeId,
+        })),
       })),
     });
-    new TerraformOutput(this, 'testbed_inventory', { value: inventory.expression, description: 'Hosts, roles, addresses and OSD volumes per backend, for `testbed render --tf-outputs`' });
+    new TerraformOutput(this, 'testbed_inventory', {
+      value: inventory.expression,
+      description: 'Hosts, roles, addresses and OSD volumes per backend, for `testbed render --tf-outputs`',
+    });
     new TerraformOutput(this, 'bastion_floating_ip', { value: floatingIp.address });
 
     // Post-deploy phases: each renders the configuration from the spec plus these outputs and runs its plays.
-    const instanceIds = new TerraformLocal(this, 'instance_ids', Fn.join(',', instances.map((i) => i.instanceId))).asString;
+    const instanceIds = new TerraformLocal(
+      this,
+      'instance_ids',
+      Fn.join(
+        ',',
+        instances.map((i) => i.instanceId),
+      ),
+    ).asString;
     let previous: PostDeployPhase | undefined;
     for (const phase of CLOUD_PHASES) {
       previous = new PostDeployPhase(this, phase.id, {

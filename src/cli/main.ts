@@ -31,10 +31,17 @@ function help(): string {
 }
 
 function isUserError(err: unknown): err is Error & { exitCode: number } {
-  return err instanceof SpecError || err instanceof UsageError || (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true);
+  return (
+    err instanceof SpecError ||
+    err instanceof UsageError ||
+    (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true)
+  );
 }
 
-export async function main(argv: readonly string[], io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) },
+): Promise<number> {
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     io.out(help());
     return argv.length === 0 ? 2 : 0;

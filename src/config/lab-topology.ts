@@ -69,5 +69,15 @@ export function planLabTopology(spec: TestbedSpec): LabTopology {
     min_size: Math.min(p.min_size, spec.lab.pool_size),
   }));
   const flavorRamMib = Object.fromEntries(FLAVOR_NAMES.map((f) => [f, spec.flavors[f].lab_ram_mib])) as Record<FlavorName, number>;
-  return { prefix: LAB_NETNS_PREFIX, bridge: spec.lab.bridge, prefixLength, controller, computes, osds, pools, flavorRamMib, firstVmOffset: LAB_FIRST_VM_OFFSET };
+  return {
+    prefix: LAB_NETNS_PREFIX,
+    bridge: spec.lab.bridge,
+    prefixLength,
+    controller,
+    computes,
+    osds,
+    pools,
+    flavorRamMib,
+    firstVmOffset: LAB_FIRST_VM_OFFSET,
+  };
 }

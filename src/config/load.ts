@@ -170,7 +170,9 @@ function problemsFromZod(error: z.ZodError, raw: unknown): SpecProblem[] {
 export function validateSpec(raw: unknown, file = DEFAULT_SPEC_FILE): { spec: TestbedSpec; warnings: SpecProblem[] } {
   const input = raw === null || raw === undefined ? {} : raw;
   if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new SpecError(file, [{ path: '', message: 'the spec must be a mapping of keys', value: input, allowed: 'a YAML mapping such as `name: sds-testbed`' }]);
+    throw new SpecError(file, [
+      { path: '', message: 'the spec must be a mapping of keys', value: input, allowed: 'a YAML mapping such as `name: sds-testbed`' },
+    ]);
   }
   const parsed = testbedSpecSchema.safeParse(input);
   if (!parsed.success) {
@@ -234,7 +236,14 @@ export function loadSpec(file: string = process.env.TESTBED_SPEC ?? DEFAULT_SPEC
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new SpecError(file, [{ path: '', message: `cannot read the file (${code})`, value: path, allowed: 'a readable YAML file; `testbed.yaml` in the repository documents every key' }]);
+    throw new SpecError(file, [
+      {
+        path: '',
+        message: `cannot read the file (${code})`,
+        value: path,
+        allowed: 'a readable YAML file; `testbed.yaml` in the repository documents every key',
+      },
+    ]);
   }
   return { ...parseSpecText(text, file), file };
 }

@@ -90,7 +90,12 @@ const rules: Record<string, Rule> = {
     spec.ceph.pools.forEach((p, i) => {
       const first = pools.get(p.name);
       if (first !== undefined) {
-        problems.push({ path: `ceph.pools[${i}].name`, message: `pool name already used at ceph.pools[${first}]`, value: p.name, allowed: 'a pool name used once' });
+        problems.push({
+          path: `ceph.pools[${i}].name`,
+          message: `pool name already used at ceph.pools[${first}]`,
+          value: p.name,
+          allowed: 'a pool name used once',
+        });
       } else pools.set(p.name, i);
     });
     return problems;
@@ -98,7 +103,14 @@ const rules: Record<string, Rule> = {
 
   computeHosts: (spec) =>
     spec.compute_hosts.length < 2
-      ? [{ path: 'compute_hosts', message: 'live migration needs a source and a target', value: spec.compute_hosts.length, allowed: 'at least 2 compute hosts' }]
+      ? [
+          {
+            path: 'compute_hosts',
+            message: 'live migration needs a source and a target',
+            value: spec.compute_hosts.length,
+            allowed: 'at least 2 compute hosts',
+          },
+        ]
       : [],
 
   monsAndMgrs: (spec) => {
@@ -106,13 +118,28 @@ const rules: Record<string, Rule> = {
     const places = spec.ceph.mon_placement === 'controllers' ? spec.controllers.count : spec.ceph.osd_nodes.length;
     const where = spec.ceph.mon_placement === 'controllers' ? 'controllers.count' : 'ceph.osd_nodes';
     if (spec.ceph.mons % 2 === 0) {
-      problems.push({ path: 'ceph.mons', message: 'an even number of monitors cannot break a tie in a split', value: spec.ceph.mons, allowed: 'an odd number (1, 3, 5)' });
+      problems.push({
+        path: 'ceph.mons',
+        message: 'an even number of monitors cannot break a tie in a split',
+        value: spec.ceph.mons,
+        allowed: 'an odd number (1, 3, 5)',
+      });
     }
     if (spec.ceph.mons > places) {
-      problems.push({ path: 'ceph.mons', message: `more monitors than hosts to place them on (${where} gives ${places})`, value: spec.ceph.mons, allowed: `at most ${places}` });
+      problems.push({
+        path: 'ceph.mons',
+        message: `more monitors than hosts to place them on (${where} gives ${places})`,
+        value: spec.ceph.mons,
+        allowed: `at most ${places}`,
+      });
     }
     if (spec.ceph.mgrs > places) {
-      problems.push({ path: 'ceph.mgrs', message: `more managers than hosts to place them on (${where} gives ${places})`, value: spec.ceph.mgrs, allowed: `at most ${places}` });
+      problems.push({
+        path: 'ceph.mgrs',
+        message: `more managers than hosts to place them on (${where} gives ${places})`,
+        value: spec.ceph.mgrs,
+        allowed: `at most ${places}`,
+      });
     }
     return problems;
   },
@@ -122,7 +149,12 @@ const rules: Record<string, Rule> = {
     spec.ceph.pools.forEach((p, i) => {
       const domains = failureDomains(spec, p.backend);
       if (osdCount(spec, p.backend) === 0) {
-        problems.push({ path: `ceph.pools[${i}].backend`, message: `no OSD in ceph.osd_nodes has backend ${p.backend}`, value: p.backend, allowed: `a backend with OSDs, or add ${p.backend} OSDs` });
+        problems.push({
+          path: `ceph.pools[${i}].backend`,
+          message: `no OSD in ceph.osd_nodes has backend ${p.backend}`,
+          value: p.backend,
+          allowed: `a backend with OSDs, or add ${p.backend} OSDs`,
+        });
       } else if (p.size > domains) {
         problems.push({
           path: `ceph.pools[${i}].size`,
@@ -132,15 +164,30 @@ const rules: Record<string, Rule> = {
         });
       }
       if (p.min_size > p.size) {
-        problems.push({ path: `ceph.pools[${i}].min_size`, message: `min_size is above size (${p.size})`, value: p.min_size, allowed: `1 to ${p.size}` });
+        problems.push({
+          path: `ceph.pools[${i}].min_size`,
+          message: `min_size is above size (${p.size})`,
+          value: p.min_size,
+          allowed: `1 to ${p.size}`,
+        });
       }
       if ((p.pg_num & (p.pg_num - 1)) !== 0) {
-        problems.push({ path: `ceph.pools[${i}].pg_num`, message: 'not a power of two, so PGs would hold unequal shares of the data', value: p.pg_num, allowed: 'a power of two (32, 64, ... 4096)' });
+        problems.push({
+          path: `ceph.pools[${i}].pg_num`,
+          message: 'not a power of two, so PGs would hold unequal shares of the data',
+          value: p.pg_num,
+          allowed: 'a power of two (32, 64, ... 4096)',
+        });
       }
     });
     for (const backend of BACKENDS) {
       if (!spec.ceph.pools.some((p) => p.backend === backend)) {
-        problems.push({ path: 'ceph.pools', message: `no pool on ${backend}; the study compares Filestore with Bluestore`, value: spec.ceph.pools.map((p) => p.name), allowed: 'one pool per backend (filestore and bluestore)' });
+        problems.push({
+          path: 'ceph.pools',
+          message: `no pool on ${backend}; the study compares Filestore with Bluestore`,
+          value: spec.ceph.pools.map((p) => p.name),
+          allowed: 'one pool per backend (filestore and bluestore)',
+        });
       }
     }
     return problems;
@@ -149,17 +196,34 @@ const rules: Record<string, Rule> = {
   thresholds: (spec) => {
     const { low, high } = spec.policy.thresholds;
     return low > high
-      ? [{ path: 'policy.thresholds.low', message: `the low threshold is above the high one (${high})`, value: low, allowed: `0 ≤ low ≤ high ≤ 100, so at most ${high}` }]
+      ? [
+          {
+            path: 'policy.thresholds.low',
+            message: `the low threshold is above the high one (${high})`,
+            value: low,
+            allowed: `0 ≤ low ≤ high ≤ 100, so at most ${high}`,
+          },
+        ]
       : [];
   },
 
   lab: (spec) => {
     const problems: SpecProblem[] = [];
     if (spec.lab.pool_size > spec.lab.osds_per_backend) {
-      problems.push({ path: 'lab.pool_size', message: `the lab has ${spec.lab.osds_per_backend} OSDs per backend (failure domain osd)`, value: spec.lab.pool_size, allowed: `at most lab.osds_per_backend (${spec.lab.osds_per_backend})` });
+      problems.push({
+        path: 'lab.pool_size',
+        message: `the lab has ${spec.lab.osds_per_backend} OSDs per backend (failure domain osd)`,
+        value: spec.lab.pool_size,
+        allowed: `at most lab.osds_per_backend (${spec.lab.osds_per_backend})`,
+      });
     }
     if (!spec.lab.dir.startsWith('/')) {
-      problems.push({ path: 'lab.dir', message: 'must be an absolute path', value: spec.lab.dir, allowed: 'an absolute path on a disk filesystem (ext4 or xfs, not tmpfs)' });
+      problems.push({
+        path: 'lab.dir',
+        message: 'must be an absolute path',
+        value: spec.lab.dir,
+        allowed: 'an absolute path on a disk filesystem (ext4 or xfs, not tmpfs)',
+      });
     }
     return problems;
   },
@@ -172,12 +236,14 @@ const warnings: Record<string, Rule> = {
       if (osds === 0) return [];
       const perOsd = Math.ceil((p.pg_num * p.size) / osds);
       return perOsd > CEPH_MON_MAX_PG_PER_OSD
-        ? [{
-            path: `ceph.pools[${i}].pg_num`,
-            message: `${perOsd} PG replicas per ${p.backend} OSD, above Ceph's default mon_max_pg_per_osd (${CEPH_MON_MAX_PG_PER_OSD}); the rendered ceph.conf raises that limit to fit, as the study's pg_num needs`,
-            value: p.pg_num,
-            allowed: `about ${Math.max(1, 2 ** Math.round(Math.log2((100 * osds) / p.size)))} for Ceph's 100 PGs per OSD guideline`,
-          }]
+        ? [
+            {
+              path: `ceph.pools[${i}].pg_num`,
+              message: `${perOsd} PG replicas per ${p.backend} OSD, above Ceph's default mon_max_pg_per_osd (${CEPH_MON_MAX_PG_PER_OSD}); the rendered ceph.conf raises that limit to fit, as the study's pg_num needs`,
+              value: p.pg_num,
+              allowed: `about ${Math.max(1, 2 ** Math.round(Math.log2((100 * osds) / p.size)))} for Ceph's 100 PGs per OSD guideline`,
+            },
+          ]
         : [];
     }),
 };

@@ -7,14 +7,10 @@
  */
 import { z } from 'zod';
 
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lowercase name of 1-31 letters, digits or dashes, starting with a letter');
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lowercase name of 1-31 letters, digits or dashes, starting with a letter');
 const positiveInt = z.number().int().positive();
 const percent = z.number().min(0).max(100);
-const cidr = z
-  .string()
-  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, 'an IPv4 CIDR such as 10.20.0.0/24');
+const cidr = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, 'an IPv4 CIDR such as 10.20.0.0/24');
 
 /** Operator overrides for a rendered INI file: section → key → value, layered last. */
 const iniOverrides = z.record(z.string(), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).default({});
@@ -243,8 +239,14 @@ const policy = z
 const experiments = z
   .object({
     repetitions: positiveInt.default(20),
-    loads: z.array(z.enum(['none', 'memory'])).min(1).default(['none', 'memory']),
-    flavors: z.array(z.enum(FLAVOR_NAMES)).min(1).default([...FLAVOR_NAMES]),
+    loads: z
+      .array(z.enum(['none', 'memory']))
+      .min(1)
+      .default(['none', 'memory']),
+    flavors: z
+      .array(z.enum(FLAVOR_NAMES))
+      .min(1)
+      .default([...FLAVOR_NAMES]),
     memory_load: z
       .object({
         working_set_pct: percent.default(50),
@@ -255,7 +257,10 @@ const experiments = z
     probe_interval_ms: z.number().int().min(1).max(10).default(10),
     fio: z
       .object({
-        block_size: z.string().regex(/^\d+[kKmM]$/, 'a block size such as 4k').default('4k'),
+        block_size: z
+          .string()
+          .regex(/^\d+[kKmM]$/, 'a block size such as 4k')
+          .default('4k'),
         iodepth: positiveInt.default(32),
         runtime_s: positiveInt.default(30),
         ramp_s: z.number().int().min(0).default(2),
@@ -273,7 +278,10 @@ const lab = z
     dir: z.string().min(1).default('/var/lib/sds-testbed-lab'),
     compute_hosts: z.number().int().min(2).default(2),
     cidr: cidr.default('10.213.77.0/24'),
-    bridge: z.string().regex(/^[a-z][a-z0-9]{0,11}$/).default('tbbr0'),
+    bridge: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,11}$/)
+      .default('tbbr0'),
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
     osds_per_backend: z.number().int().min(1).default(2),
     bluestore_file_gib: positiveInt.default(10),
@@ -292,12 +300,10 @@ export const testbedSpecSchema = z
     cloud,
     node_flavors: nodeFlavors,
     controllers,
-    compute_hosts: z
-      .array(computeHost)
-      .default([
-        { name: 'compute-1', node_flavor: 'compute' },
-        { name: 'compute-2', node_flavor: 'compute' },
-      ]),
+    compute_hosts: z.array(computeHost).default([
+      { name: 'compute-1', node_flavor: 'compute' },
+      { name: 'compute-2', node_flavor: 'compute' },
+    ]),
     ceph,
     flavors,
     network,

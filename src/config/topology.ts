@@ -72,7 +72,14 @@ export function planTopology(spec: TestbedSpec): Topology {
     if (monsOnControllers && i < spec.ceph.mons) roles.push('ceph_mon');
     if (monsOnControllers && i < spec.ceph.mgrs) roles.push('ceph_mgr');
     if (i === 0) roles.push('haproxy', 'migration_policy');
-    hosts.push({ name: `controller-${i + 1}`, kind: 'controller', node_flavor: 'controller', roles, ip: ipAt(spec.network.cidr, offset++), osds: [] });
+    hosts.push({
+      name: `controller-${i + 1}`,
+      kind: 'controller',
+      node_flavor: 'controller',
+      roles,
+      ip: ipAt(spec.network.cidr, offset++),
+      osds: [],
+    });
   }
 
   let osdId = 0;
@@ -84,9 +91,10 @@ export function planTopology(spec: TestbedSpec): Topology {
       id: osdId++,
       backend: o.backend,
       size_gb: o.size_gb,
-      aux: o.backend === 'filestore'
-        ? { kind: 'journal', size_gb: spec.ceph.filestore.journal_size_gb }
-        : { kind: 'db', size_gb: spec.ceph.bluestore.db_size_gb },
+      aux:
+        o.backend === 'filestore'
+          ? { kind: 'journal', size_gb: spec.ceph.filestore.journal_size_gb }
+          : { kind: 'db', size_gb: spec.ceph.bluestore.db_size_gb },
     }));
     hosts.push({
       name: node.name,

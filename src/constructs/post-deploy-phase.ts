@@ -51,9 +51,22 @@ export class PostDeployPhase extends Construct {
     super(scope, id);
     const workingDir = props.workingDir ?? '${path.root}/../../..';
     const provisioners = [
-      { type: 'local-exec' as const, command: props.create.argv.map(shellQuote).join(' '), environment: { CHECKPOINT_DISABLE: '1', ...props.create.environment }, workingDir },
+      {
+        type: 'local-exec' as const,
+        command: props.create.argv.map(shellQuote).join(' '),
+        environment: { CHECKPOINT_DISABLE: '1', ...props.create.environment },
+        workingDir,
+      },
       ...(props.destroy
-        ? [{ type: 'local-exec' as const, when: 'destroy' as const, command: props.destroy.argv.map(shellQuote).join(' '), environment: { CHECKPOINT_DISABLE: '1', ...props.destroy.environment }, workingDir }]
+        ? [
+            {
+              type: 'local-exec' as const,
+              when: 'destroy' as const,
+              command: props.destroy.argv.map(shellQuote).join(' '),
+              environment: { CHECKPOINT_DISABLE: '1', ...props.destroy.environment },
+              workingDir,
+            },
+          ]
         : []),
     ];
     this.resource = new DataResource(this, 'Resource', {

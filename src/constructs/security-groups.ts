@@ -1,6 +1,14 @@
 import { Construct } from 'constructs';
 import type { PortRange } from '../config/service-ports.js';
-import { APP_PORTS, CEPH_PORTS, CONTROL_PLANE_PORTS, HAPROXY_PORTS, MIGRATION_PORTS, OPENSTACK_API_PORTS, SSH_PORTS } from '../config/service-ports.js';
+import {
+  APP_PORTS,
+  CEPH_PORTS,
+  CONTROL_PLANE_PORTS,
+  HAPROXY_PORTS,
+  MIGRATION_PORTS,
+  OPENSTACK_API_PORTS,
+  SSH_PORTS,
+} from '../config/service-ports.js';
 import { NetworkingSecgroupRuleV2, NetworkingSecgroupV2 } from './bindings.js';
 
 export interface TestbedSecurityGroupsProps {

@@ -1,5 +1,11 @@
 import { Construct } from 'constructs';
-import { DataOpenstackNetworkingNetworkV2, NetworkingNetworkV2, NetworkingRouterInterfaceV2, NetworkingRouterV2, NetworkingSubnetV2 } from './bindings.js';
+import {
+  DataOpenstackNetworkingNetworkV2,
+  NetworkingNetworkV2,
+  NetworkingRouterInterfaceV2,
+  NetworkingRouterV2,
+  NetworkingSubnetV2,
+} from './bindings.js';
 
 export interface TestbedNetworkProps {
   /** Prefix of every resource name. */

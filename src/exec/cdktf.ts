@@ -11,5 +11,9 @@ export interface CdktfOptions {
 /** Runs the project's cdktf CLI (`npx cdktf ...`) with CHECKPOINT_DISABLE=1. */
 export function cdktf(args: readonly string[], options: CdktfOptions = {}) {
   const run = options.runner ?? execaRunner;
-  return run('npx', ['--no-install', 'cdktf', ...args], { cwd: options.cwd, inherit: options.inherit ?? true, env: { ...options.env, CHECKPOINT_DISABLE: '1' } });
+  return run('npx', ['--no-install', 'cdktf', ...args], {
+    cwd: options.cwd,
+    inherit: options.inherit ?? true,
+    env: { ...options.env, CHECKPOINT_DISABLE: '1' },
+  });
 }

@@ -67,7 +67,7 @@ export class CloudExecutor implements ExperimentExecutor {
     if (!template) {
       throw new Error(
         `cloud: no ACTIVE template server for pool "${pool}" and flavor "${flavor}"; create one boot-from-volume server of flavor ${flavor} ` +
-          `with a volume of the "${pool}" volume type and metadata ${TEMPLATE_KEY}=${pool}/${flavor}`
+          `with a volume of the "${pool}" volume type and metadata ${TEMPLATE_KEY}=${pool}/${flavor}`,
       );
     }
     let server = await this.p.api.bootServer({
@@ -153,7 +153,7 @@ export class CloudExecutor implements ExperimentExecutor {
 
   async runFio(pool: string): Promise<string> {
     throw new Error(
-      `cloud: fio on pool "${pool}" must run on a Ceph client node of the testbed, which this executor cannot reach; run the lab target for fio`
+      `cloud: fio on pool "${pool}" must run on a Ceph client node of the testbed, which this executor cannot reach; run the lab target for fio`,
     );
   }
 

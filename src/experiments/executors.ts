@@ -63,7 +63,7 @@ async function defaultComputeApi(): Promise<ComputeApi> {
     auth = (await import('../policy/openstack-auth.js' as string)) as typeof auth;
   } catch (err) {
     throw new ExecutorUnavailableError(
-      `cloud executor: the Nova ComputeApi (src/policy/nova-compute.ts) is not available: ${(err as Error).message}`
+      `cloud executor: the Nova ComputeApi (src/policy/nova-compute.ts) is not available: ${(err as Error).message}`,
     );
   }
   if (!nova.NovaClient || !nova.NovaComputeApi || !auth.loadCredentials) {

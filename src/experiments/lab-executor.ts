@@ -99,7 +99,10 @@ export class LabExecutor implements ExperimentExecutor {
     const ramMib = this.lab.topology.flavorRamMib[flavor as keyof typeof this.lab.topology.flavorRamMib];
     if (!ramMib) throw new Error(`lab: no flavor "${flavor}"; the flavors are ${Object.keys(this.lab.topology.flavorRamMib).join(', ')}`);
     const host = this.lab.topology.computes[0]!.name;
-    const name = `x${++this.counter}-${pool}-${flavor}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 31);
+    const name = `x${++this.counter}-${pool}-${flavor}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 31);
     const vm = await this.lab.vms.boot({
       name,
       host,
@@ -132,8 +135,25 @@ export class LabExecutor implements ExperimentExecutor {
   async startProbe(vm: VmHandle): Promise<ProbeSession> {
     const address = this.lab.vms.get(vm.id).address.split('/')[0]!;
     const urls = { haproxy: `http://${this.lab.topology.controller.ip}/`, direct: `http://${address}/` };
-    const child = spawn('ip', ['netns', 'exec', this.lab.topology.controller.netns, process.execPath, CLI, 'experiment', 'probe',
-      '--url', urls.haproxy, '--url', urls.direct, '--interval-ms', String(this.spec.experiments.probe_interval_ms)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.lab.topology.controller.netns,
+        process.execPath,
+        CLI,
+        'experiment',
+        'probe',
+        '--url',
+        urls.haproxy,
+        '--url',
+        urls.direct,
+        '--interval-ms',
+        String(this.spec.experiments.probe_interval_ms),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const stdout = { text: '' };
     child.stdout!.on('data', (d: Buffer) => (stdout.text += d.toString()));
     // Wait until it probes (node + tsx take a moment to start).
@@ -176,7 +196,11 @@ export class LabExecutor implements ExperimentExecutor {
   }
 
   async runFio(pool: string, job: FioJobKind, _repeat: number): Promise<string> {
-    return runFio(this.inController(), fioRbdArgs({ pool, image: FIO_IMAGE, clientName: 'admin' }, job, this.spec.experiments.fio), fioEnv(this.lab.cephConf));
+    return runFio(
+      this.inController(),
+      fioRbdArgs({ pool, image: FIO_IMAGE, clientName: 'admin' }, job, this.spec.experiments.fio),
+      fioEnv(this.lab.cephConf),
+    );
   }
 
   async collectConditions(): Promise<Conditions> {

@@ -97,7 +97,7 @@ function probeOnce(target: ProbeTarget, timeoutMs: number): Promise<boolean> {
           res.resume();
           res.on('end', () => finish((res.statusCode ?? 500) < 400));
           res.on('error', () => finish(false));
-        }
+        },
       );
       socketLike = req;
       req.on('error', () => finish(false));
@@ -123,7 +123,10 @@ export class GapProbe {
   private stopped = false;
   private started = false;
 
-  constructor(readonly target: ProbeTarget, options: ProbeOptions = {}) {
+  constructor(
+    readonly target: ProbeTarget,
+    options: ProbeOptions = {},
+  ) {
     this.intervalMs = options.intervalMs ?? 10;
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.maxInFlight = options.maxInFlight ?? 400;

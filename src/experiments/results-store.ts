@@ -102,7 +102,10 @@ export class RunStore {
   private readonly migrations: MigrationRow[];
   private readonly fio: FioRow[];
 
-  private constructor(readonly dir: string, results: RunResults) {
+  private constructor(
+    readonly dir: string,
+    results: RunResults,
+  ) {
     this.meta = results.meta;
     this.migrations = [...results.migrations];
     this.fio = [...results.fio];

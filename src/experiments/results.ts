@@ -130,7 +130,7 @@ export function failedMigrationRow(
   at: { pool: string; flavor: string; load: MigrationLoad; rep: number; vm: string; source: string; target: string; link_mbit: number },
   status: Exclude<MigrationStatus, 'completed'>,
   reason: string,
-  startedAt: Date
+  startedAt: Date,
 ): MigrationRow {
   return {
     run_id: runId,

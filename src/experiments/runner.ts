@@ -38,7 +38,11 @@ export interface RunSummary {
 
 /** The run stopped before every cell was recorded; the store keeps what was done. */
 export class RunInterruptedError extends Error {
-  constructor(readonly runId: string, readonly reason: string, override readonly cause?: unknown) {
+  constructor(
+    readonly runId: string,
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
     super(`run ${runId} stopped: ${reason}. What was recorded is kept; continue with: testbed experiment run --resume ${runId}`);
     this.name = 'RunInterruptedError';
   }
@@ -125,7 +129,7 @@ export async function runExperiment(p: RunExperimentProps): Promise<RunSummary> 
     progress(
       `[cell ${step.index + 1}/${cells} ${cellLabel(step.cell)} · step ${position}/${steps.length}] ETA ${
         rest === undefined ? '?' : formatDuration(rest)
-      } · last: ${last}`
+      } · last: ${last}`,
     );
   };
   const checkAbort = () => {
@@ -139,7 +143,7 @@ export async function runExperiment(p: RunExperimentProps): Promise<RunSummary> 
     if (steps.some((s) => s.cell.kind === 'migration') && hosts.length < 2) {
       throw new RunInterruptedError(
         runId,
-        `the executor offers ${hosts.length} compute host(s) (${hosts.join(', ')}); live migration needs at least 2`
+        `the executor offers ${hosts.length} compute host(s) (${hosts.join(', ')}); live migration needs at least 2`,
       );
     }
     const prefilled = new Set<string>();

@@ -22,7 +22,8 @@ export function renderLab(ctx: PhaseContext): { dir: string; inventory: string }
 async function inController(ctx: PhaseContext, playbook: string, inventory: string) {
   const ns = planLabTopology(ctx.spec).controller.netns;
   const wrap = netnsExists(ns) ? ['ip', 'netns', 'exec', ns] : [];
-  if (!wrap.length && playbook === 'site.yml') throw new LabPhaseError('ceph', `the controller namespace ${ns} does not exist: run the hosts phase first (testbed lab hosts up)`);
+  if (!wrap.length && playbook === 'site.yml')
+    throw new LabPhaseError('ceph', `the controller namespace ${ns} does not exist: run the hosts phase first (testbed lab hosts up)`);
   await ansiblePlaybook({ playbook, inventory, tags: ['ceph'], command: [...wrap, 'ansible-playbook'] });
 }
 

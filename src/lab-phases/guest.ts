@@ -38,8 +38,31 @@ export async function kvmBootsGuest(image: { kernel: string; initrd: string }, w
   mkdirSync(workDir, { recursive: true });
   const log = join(workDir, 'kvm-probe.console.log');
   rmSync(log, { force: true });
-  const child = spawn(QEMU, ['-accel', 'kvm', '-machine', 'pc', '-m', '128', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-kernel', image.kernel, '-initrd', image.initrd, '-append', 'console=ttyS0 panic=-1 tb.probe=1', '-serial', `file:${log}`], { stdio: 'ignore' });
+  const child = spawn(
+    QEMU,
+    [
+      '-accel',
+      'kvm',
+      '-machine',
+      'pc',
+      '-m',
+      '128',
+      '-nodefaults',
+      '-no-user-config',
+      '-display',
+      'none',
+      '-no-reboot',
+      '-kernel',
+      image.kernel,
+      '-initrd',
+      image.initrd,
+      '-append',
+      'console=ttyS0 panic=-1 tb.probe=1',
+      '-serial',
+      `file:${log}`,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     for (let waited = 0; waited < timeoutMs; waited += 250) {
       if (existsSync(log) && /Run \/init|READY|Freeing unused kernel/.test(readFileSync(log, 'utf8'))) return true;
@@ -63,7 +86,11 @@ export const guestPhase: LabPhase = {
     if (spec.lab.accel !== 'auto') record = { accel: spec.lab.accel, reason: 'lab.accel in the spec' };
     else if (!existsSync('/dev/kvm')) record = { accel: 'tcg', reason: 'no /dev/kvm' };
     else if (await kvmBootsGuest(image, join(spec.lab.dir, 'guest'))) record = { accel: 'kvm', reason: 'the guest boots under KVM' };
-    else record = { accel: 'tcg', reason: '/dev/kvm exists but the guest kernel does not boot under KVM here (probed for 12 s; under TCG it boots in about 3 s)' };
+    else
+      record = {
+        accel: 'tcg',
+        reason: '/dev/kvm exists but the guest kernel does not boot under KVM here (probed for 12 s; under TCG it boots in about 3 s)',
+      };
     writeFileSync(accelFile(spec.lab.dir), `${JSON.stringify(record, null, 2)}\n`);
     log(`accelerator: ${record.accel.toUpperCase()} (${record.reason})`);
   },

@@ -35,7 +35,12 @@ export const haproxyPhase: LabPhase = {
       return;
     }
     // -db: stay in the foreground (so the PID we record is HAProxy's), -W: master-worker for reloads.
-    const pid = await startDaemon({ argv: ['ip', 'netns', 'exec', ns, 'haproxy', '-W', '-db', '-f', cfg], pidFile: files.pidFile, marker: cfg, logFile: files.logFile });
+    const pid = await startDaemon({
+      argv: ['ip', 'netns', 'exec', ns, 'haproxy', '-W', '-db', '-f', cfg],
+      pidFile: files.pidFile,
+      marker: cfg,
+      logFile: files.logFile,
+    });
     ctx.log(`HAProxy up in ${ns} (PID ${pid}), runtime API at ${files.socket}`);
   },
   async down(ctx) {

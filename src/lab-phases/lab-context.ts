@@ -39,7 +39,14 @@ export async function openLab(spec: TestbedSpec, log: (line: string) => void = (
   const topology = planLabTopology(spec);
   const image = await buildGuestImage({ labDir: spec.lab.dir, log });
   const runtime = await detectQemu(labAccel(spec));
-  const vms = new LabVms({ labDir: spec.lab.dir, topology, cidr: spec.lab.cidr, runtime, image: { kernel: image.kernel, initrd: image.initrd }, log });
+  const vms = new LabVms({
+    labDir: spec.lab.dir,
+    topology,
+    cidr: spec.lab.cidr,
+    runtime,
+    image: { kernel: image.kernel, initrd: image.initrd },
+    log,
+  });
   const driver = new LabDriver({ vms, settings: spec.live_migration, linkMbit: spec.network.migration_bandwidth_mbit, log });
   const lb = new HaproxyLoadBalancer({ socket: haproxyFiles(spec.lab.dir).socket });
   return { spec, topology, cephConf: cephConfPath(spec), vms, driver, lb, backend: 'app' };

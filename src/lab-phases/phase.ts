@@ -26,7 +26,9 @@ export class LabPhaseError extends Error {
     readonly phase: string,
     what: string,
   ) {
-    super(`lab phase ${phase} failed: ${what}\nThe lab is left as it is: \`npx cdktf destroy lab --auto-approve\` (or \`testbed lab ${phase} down\`) cleans it, and \`npx cdktf deploy lab\` re-runs the phase.`);
+    super(
+      `lab phase ${phase} failed: ${what}\nThe lab is left as it is: \`npx cdktf destroy lab --auto-approve\` (or \`testbed lab ${phase} down\`) cleans it, and \`npx cdktf deploy lab\` re-runs the phase.`,
+    );
     this.name = 'LabPhaseError';
   }
 }

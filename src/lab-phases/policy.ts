@@ -47,8 +47,21 @@ export const policyPhase: LabPhase = {
   description: 'the migration-policy job against the lab, in the background (PID file, JSON log)',
   async up({ spec, specFile, log }) {
     const files = policyFiles(spec.lab.dir);
-    const argv = [process.execPath, CLI, 'policy', 'run', '--target', 'lab', '--spec', resolve(specFile), '--lock', files.lock,
-      '--interval-s', String(spec.policy.sample_period_s), ...(spec.lab.policy_job === 'dry-run' ? ['--dry-run'] : [])];
+    const argv = [
+      process.execPath,
+      CLI,
+      'policy',
+      'run',
+      '--target',
+      'lab',
+      '--spec',
+      resolve(specFile),
+      '--lock',
+      files.lock,
+      '--interval-s',
+      String(spec.policy.sample_period_s),
+      ...(spec.lab.policy_job === 'dry-run' ? ['--dry-run'] : []),
+    ];
     const pid = await startDaemon({ argv, pidFile: files.pidFile, marker: files.lock, logFile: files.logFile });
     log(`policy job up (PID ${pid}, ${spec.lab.policy_job}, every ${spec.policy.sample_period_s} s), log ${files.logFile}`);
   },

@@ -44,7 +44,10 @@ export function judgePreflight(facts: PreflightFacts, accelSetting: 'auto' | 'kv
   const problems: string[] = [];
   const fixes: string[] = [];
   if (!facts.isRoot) problems.push('the lab needs root (network namespaces, tc, Ceph daemons): run it as root');
-  if (facts.freeGib < LAB_FREE_DISK_GIB) problems.push(`lab.dir has ${facts.freeGib.toFixed(1)} GiB free; the lab needs about ${LAB_FREE_DISK_GIB} GiB: free space or point lab.dir at a larger disk`);
+  if (facts.freeGib < LAB_FREE_DISK_GIB)
+    problems.push(
+      `lab.dir has ${facts.freeGib.toFixed(1)} GiB free; the lab needs about ${LAB_FREE_DISK_GIB} GiB: free space or point lab.dir at a larger disk`,
+    );
   if (facts.missingPackages.length) {
     problems.push(`missing Debian packages: ${facts.missingPackages.join(' ')}`);
     fixes.push(`apt-get update && apt-get install -y --no-install-recommends ${facts.missingPackages.join(' ')}`);
@@ -57,7 +60,9 @@ export function judgePreflight(facts: PreflightFacts, accelSetting: 'auto' | 'kv
   if (accel === 'tcg' && facts.qemuVersion) {
     const [major, minor] = facts.qemuVersion;
     if (major < MIN_TCG_QEMU[0] || (major === MIN_TCG_QEMU[0] && minor < MIN_TCG_QEMU[1])) {
-      problems.push(`QEMU ${facts.qemuVersion.join('.')} under TCG loses guest writes during live migration (fixed in 9.0): install QEMU from bookworm-backports`);
+      problems.push(
+        `QEMU ${facts.qemuVersion.join('.')} under TCG loses guest writes during live migration (fixed in 9.0): install QEMU from bookworm-backports`,
+      );
       fixes.push(
         "sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources | head -1 | xargs -I{} sh -c 'printf \"Types: deb\\nURIs: {}\\nSuites: bookworm-backports\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n\" > /etc/apt/sources.list.d/backports.sources'",
         'apt-get update && apt-get install -y -t bookworm-backports qemu-system-x86 qemu-utils qemu-block-extra',
@@ -92,11 +97,16 @@ export const preflightPhase: LabPhase = {
       verdict = judgePreflight(facts, spec.lab.accel);
     }
     if (verdict.problems.length) {
-      throw new LabPhaseError('preflight', [...verdict.problems, ...(verdict.fixes.length ? ['fix with:', ...verdict.fixes.map((f) => `  ${f}`)] : [])].join('\n  '));
+      throw new LabPhaseError(
+        'preflight',
+        [...verdict.problems, ...(verdict.fixes.length ? ['fix with:', ...verdict.fixes.map((f) => `  ${f}`)] : [])].join('\n  '),
+      );
     }
     mkdirSync(spec.lab.dir, { recursive: true });
     writeFileSync(join(spec.lab.dir, LAB_MARKER), 'This folder belongs to the sds-testbed lab; `cdktf destroy lab` removes it.\n');
-    log(`preflight: ok (root, ${facts.freeGib.toFixed(0)} GiB free under ${spec.lab.dir}, ${verdict.accel.toUpperCase()}, QEMU ${facts.qemuVersion?.join('.') ?? '?'})`);
+    log(
+      `preflight: ok (root, ${facts.freeGib.toFixed(0)} GiB free under ${spec.lab.dir}, ${verdict.accel.toUpperCase()}, QEMU ${facts.qemuVersion?.join('.') ?? '?'})`,
+    );
   },
   async down({ spec, log }) {
     // The last phase to go: every other phase has stopped its processes and released its mounts,

@@ -14,7 +14,12 @@ export const vmsPhase: LabPhase = {
   description: 'one small VM per pool, booted from RBD in the compute namespaces, behind HAProxy',
   async up(ctx) {
     const lab = await openLab(ctx.spec, ctx.log);
-    const running = new Set(lab.vms.list().filter((v) => lab.vms.running(v)).map((v) => v.name));
+    const running = new Set(
+      lab.vms
+        .list()
+        .filter((v) => lab.vms.running(v))
+        .map((v) => v.name),
+    );
     const registered = new Set((await lab.lb.readBack().catch(() => [])).map((s) => s.server));
     for (const [i, pool] of lab.topology.pools.entries()) {
       const name = standingVmName(pool.name);

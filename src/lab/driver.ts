@@ -73,7 +73,12 @@ export class LabDriver implements ComputeApi, MetricsSource {
   }
 
   async listHosts(): Promise<readonly ComputeHost[]> {
-    return this.vms.topology.computes.map((h) => ({ name: h.name, usable: netnsExists(h.netns), vcpus: cpus().length, memoryMiB: Math.floor(totalmem() / 1048576) }));
+    return this.vms.topology.computes.map((h) => ({
+      name: h.name,
+      usable: netnsExists(h.netns),
+      vcpus: cpus().length,
+      memoryMiB: Math.floor(totalmem() / 1048576),
+    }));
   }
 
   async listServers(): Promise<readonly Server[]> {
@@ -96,7 +101,15 @@ export class LabDriver implements ComputeApi, MetricsSource {
     const handle: MigrationHandle = { serverId, migrationId: randomUUID(), sourceHost: vm.host, targetHost, startedAt: Date.now() };
     const flight: InFlight = { handle, abort: new AbortController() };
     this.inFlight.set(handle.migrationId!, flight);
-    migrateVm({ vms: this.vms, name: serverId, target: targetHost, settings: this.settings, linkMbit: this.linkMbit, signal: flight.abort.signal, log: this.log }).then(
+    migrateVm({
+      vms: this.vms,
+      name: serverId,
+      target: targetHost,
+      settings: this.settings,
+      linkMbit: this.linkMbit,
+      signal: flight.abort.signal,
+      log: this.log,
+    }).then(
       (r) => {
         flight.record = r;
         this.records.push(r);
@@ -115,7 +128,14 @@ export class LabDriver implements ComputeApi, MetricsSource {
     if (!f.record) return { handle, state: 'running' };
     const r = f.record;
     const state = r.status === 'completed' ? 'completed' : r.status === 'cancelled' ? 'aborted' : 'failed';
-    return { handle, state, memoryProcessedBytes: r.transferred_bytes, memoryRemainingBytes: 0, finishedAt: handle.startedAt + r.total_ms, ...(r.reason ? { error: r.reason } : {}) };
+    return {
+      handle,
+      state,
+      memoryProcessedBytes: r.transferred_bytes,
+      memoryRemainingBytes: 0,
+      finishedAt: handle.startedAt + r.total_ms,
+      ...(r.reason ? { error: r.reason } : {}),
+    };
   }
 
   async abortMigration(handle: MigrationHandle): Promise<void> {
@@ -125,13 +145,23 @@ export class LabDriver implements ComputeApi, MetricsSource {
   async bootServer(request: BootRequest): Promise<Server> {
     const like = this.vms.get(request.likeServerId);
     if (like.disk.kind !== 'file') {
-      throw new Error(`lab: cannot boot "${request.name}" like "${like.name}": its disk is RBD ${like.disk.pool}/${like.disk.image}; create an image for it first (the Ceph phase owns images)`);
+      throw new Error(
+        `lab: cannot boot "${request.name}" like "${like.name}": its disk is RBD ${like.disk.pool}/${like.disk.image}; create an image for it first (the Ceph phase owns images)`,
+      );
     }
     const disks = join(this.vms.labDir, 'disks');
     mkdirSync(disks, { recursive: true });
     const path = join(disks, `${request.name}.raw`);
     execFileSync('truncate', ['-s', String(Math.max(64, 1) * 1048576), path]);
-    const vm = await this.vms.boot({ name: request.name, host: like.host, flavor: like.flavor, ramMib: like.ramMib, vcpus: like.vcpus, disk: { kind: 'file', path }, load: like.load });
+    const vm = await this.vms.boot({
+      name: request.name,
+      host: like.host,
+      flavor: like.flavor,
+      ramMib: like.ramMib,
+      vcpus: like.vcpus,
+      disk: { kind: 'file', path },
+      load: like.load,
+    });
     writeFileSync(join(this.vms.labDir, 'vms', vm.name, 'metadata.json'), JSON.stringify(request.metadata));
     return (await this.listServers()).find((s) => s.id === vm.name)!;
   }
@@ -196,7 +226,10 @@ export class LabDriver implements ComputeApi, MetricsSource {
     const cpuPct = prev && at > prev.at ? Math.min(100, (100 * (cpuS - prev.cpuS)) / ((at - prev.at) / 1000) / v.vcpus) : 0;
     const stat = lastGuestStat(this.vms.console(v).read(Math.max(0, this.vms.console(v).size() - 8192)));
     if (!stat) throw new Error('the guest has not reported yet (no STAT line on its console)');
-    const links = await ipJson<{ stats64?: { rx: { bytes: number }; tx: { bytes: number } } }[]>(['-s', 'link', 'show', 'dev', vmTap(v.index)], v.netns);
+    const links = await ipJson<{ stats64?: { rx: { bytes: number }; tx: { bytes: number } } }[]>(
+      ['-s', 'link', 'show', 'dev', vmTap(v.index)],
+      v.netns,
+    );
     const bytes = (links[0]?.stats64?.rx.bytes ?? 0) + (links[0]?.stats64?.tx.bytes ?? 0);
     const prevNet = this.prevNet.get(v.name);
     this.prevNet.set(v.name, { at, bytes });

@@ -60,7 +60,13 @@ export async function resolveKernelPackage(run: Runner): Promise<{ pkg: string; 
   return { pkg, version };
 }
 
-export function guestImageKey(parts: { kernelPkg: string; kernelVersion: string; busybox: Uint8Array; init: Uint8Array; dirtier: Uint8Array }): string {
+export function guestImageKey(parts: {
+  kernelPkg: string;
+  kernelVersion: string;
+  busybox: Uint8Array;
+  init: Uint8Array;
+  dirtier: Uint8Array;
+}): string {
   return sha256(
     JSON.stringify({
       format: IMAGE_FORMAT,

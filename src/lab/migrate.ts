@@ -162,7 +162,12 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     const completedAt = Date.now();
     const guest = lastGuestStat(srcConsole.read());
     if (q.status !== 'completed') {
-      const reason = q.status === 'cancelled' && cancelRequested ? 'aborted by the caller' : q.status === 'cancelled' && timedOut ? `did not complete within ${timeoutMs} ms (timeout_action abort)` : (q['error-desc'] ?? `ended ${q.status}`);
+      const reason =
+        q.status === 'cancelled' && cancelRequested
+          ? 'aborted by the caller'
+          : q.status === 'cancelled' && timedOut
+            ? `did not complete within ${timeoutMs} ms (timeout_action abort)`
+            : (q['error-desc'] ?? `ended ${q.status}`);
       await cleanupTarget();
       const st = await src.execute<{ status: string }>('query-status');
       if (st.status === 'paused' || st.status === 'postmigrate') await src.execute('cont').catch(() => {});
@@ -178,7 +183,9 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
       if (Date.now() > deadline) {
         await cleanupTarget();
         src.close();
-        return failed('failed', `source completed but the destination stayed "${st.status}" for 60 s`, q, { dirty_rate_guest_mib_s: guest?.dirtyMibS });
+        return failed('failed', `source completed but the destination stayed "${st.status}" for 60 s`, q, {
+          dirty_rate_guest_mib_s: guest?.dirtyMibS,
+        });
       }
       await sleep(20);
     }

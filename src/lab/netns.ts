@@ -136,9 +136,11 @@ export class LabNetwork {
         out.push({ host: h, exists: false, addressUp: false, pids: [] });
         continue;
       }
-      const addrs = await ipJson<{ ifname: string; operstate: string; addr_info: { local: string }[] }[]>(['addr', 'show', 'dev', this.topology.bridge], h.netns, this.run).catch(
-        () => [],
-      );
+      const addrs = await ipJson<{ ifname: string; operstate: string; addr_info: { local: string }[] }[]>(
+        ['addr', 'show', 'dev', this.topology.bridge],
+        h.netns,
+        this.run,
+      ).catch(() => []);
       const addressUp = addrs.some((a) => a.addr_info.some((i) => i.local === h.ip));
       let shapedBitsPerS: number | undefined;
       if (h.role === 'compute') {

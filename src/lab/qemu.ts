@@ -121,25 +121,45 @@ export function qemuArgs(
 ): string[] {
   const mem = rt.ramPadKib ? `${vm.ramMib * 1024 + rt.ramPadKib}k` : String(vm.ramMib);
   return [
-    '-name', `${vm.name},debug-threads=on`,
-    '-machine', 'pc',
-    '-accel', rt.accel,
-    '-m', mem,
+    '-name',
+    `${vm.name},debug-threads=on`,
+    '-machine',
+    'pc',
+    '-accel',
+    rt.accel,
+    '-m',
+    mem,
     '-mem-prealloc',
-    '-smp', String(vm.vcpus),
-    '-nodefaults', '-no-user-config', '-display', 'none',
-    '-kernel', image.kernel,
-    '-initrd', image.initrd,
-    '-append', kernelCommandLine(vm),
-    '-chardev', `socket,id=ser0,path=${files.serial},server=on,wait=off,logfile=${files.console},logappend=on`,
-    '-serial', 'chardev:ser0',
-    '-qmp', `unix:${files.qmp},server=on,wait=off`,
-    '-drive', driveSpec(vm.disk),
-    '-device', 'virtio-blk-pci,drive=disk0',
-    '-netdev', `tap,id=net0,ifname=${vmTap(vm.index)},script=no,downscript=no`,
-    '-device', `virtio-net-pci,netdev=net0,mac=${vm.mac}`,
-    '-pidfile', files.pid,
-    '-D', files.log,
+    '-smp',
+    String(vm.vcpus),
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-kernel',
+    image.kernel,
+    '-initrd',
+    image.initrd,
+    '-append',
+    kernelCommandLine(vm),
+    '-chardev',
+    `socket,id=ser0,path=${files.serial},server=on,wait=off,logfile=${files.console},logappend=on`,
+    '-serial',
+    'chardev:ser0',
+    '-qmp',
+    `unix:${files.qmp},server=on,wait=off`,
+    '-drive',
+    driveSpec(vm.disk),
+    '-device',
+    'virtio-blk-pci,drive=disk0',
+    '-netdev',
+    `tap,id=net0,ifname=${vmTap(vm.index)},script=no,downscript=no`,
+    '-device',
+    `virtio-net-pci,netdev=net0,mac=${vm.mac}`,
+    '-pidfile',
+    files.pid,
+    '-D',
+    files.log,
     '-daemonize',
     ...(options.incoming ? ['-incoming', 'defer'] : []),
   ];
@@ -234,7 +254,7 @@ export async function startQemu(p: StartProps): Promise<number> {
   } catch (err) {
     await removeTap(p.host, p.vm.index, run);
     const log = existsSync(files.log) ? readFileSync(files.log, 'utf8').trim() : '';
-    throw new Error(`QEMU for ${p.vm.name} on ${p.host.name} did not start: ${(err as Error).message}${log ? `\n${log}` : ''}`);
+    throw new Error(`QEMU for ${p.vm.name} on ${p.host.name} did not start: ${(err as Error).message}${log ? `\n${log}` : ''}`, { cause: err });
   }
   const pid = Number(readFileSync(files.pid, 'utf8').trim());
   if (!isVmProcess(pid, files.qmp)) throw new Error(`QEMU for ${p.vm.name} on ${p.host.name}: PID file names ${pid}, which is not that QEMU`);
@@ -245,7 +265,14 @@ export async function startQemu(p: StartProps): Promise<number> {
  * Stops one QEMU: QMP `quit`, then SIGTERM, then SIGKILL, each only after /proc/PID/cmdline shows it
  * is still this VM's QEMU. Removes its tap and run files.
  */
-export async function stopQemu(labDir: string, vm: string, host: LabHost, index: number, pid: number | undefined, run: Runner = execaRunner): Promise<void> {
+export async function stopQemu(
+  labDir: string,
+  vm: string,
+  host: LabHost,
+  index: number,
+  pid: number | undefined,
+  run: Runner = execaRunner,
+): Promise<void> {
   const files = runFiles(labDir, vm, host.name);
   if (pid === undefined && existsSync(files.pid)) pid = Number(readFileSync(files.pid, 'utf8').trim());
   if (pid && isVmProcess(pid, files.qmp)) {
@@ -325,7 +352,12 @@ export function lastGuestStat(text: string): GuestStat | undefined {
   const lines = text.split('\n').filter((l) => l.startsWith('STAT '));
   const last = lines.at(-1);
   if (!last) return undefined;
-  const kv = Object.fromEntries(last.split(' ').slice(1).map((p) => p.split('=') as [string, string]));
+  const kv = Object.fromEntries(
+    last
+      .split(' ')
+      .slice(1)
+      .map((p) => p.split('=') as [string, string]),
+  );
   return {
     dirtyMibS: Number(kv.dirty_mib_s),
     diskSeq: Number(kv.disk_seq),

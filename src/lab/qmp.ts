@@ -40,7 +40,7 @@ export class QmpClient {
       try {
         return await QmpClient.connectOnce(path);
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`QMP: cannot connect to ${path}: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`QMP: cannot connect to ${path}: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -83,7 +83,11 @@ export class QmpClient {
   private dispatch(msg: Record<string, unknown>): void {
     if ('event' in msg) {
       const ts = msg.timestamp as { seconds: number; microseconds: number };
-      this.events.push({ event: String(msg.event), atMs: ts.seconds * 1000 + ts.microseconds / 1000, data: msg.data as Record<string, unknown> | undefined });
+      this.events.push({
+        event: String(msg.event),
+        atMs: ts.seconds * 1000 + ts.microseconds / 1000,
+        data: msg.data as Record<string, unknown> | undefined,
+      });
       return;
     }
     const id = String(msg.id);

@@ -6,7 +6,19 @@ import { join } from 'node:path';
 import { execaRunner, type Runner } from '../exec/runner.js';
 import type { LabHost, LabTopology } from '../config/lab-topology.js';
 import { ipAt } from '../config/topology.js';
-import { isVmProcess, runFiles, SerialConsole, startQemu, stopQemu, vmMac, type DiskSource, type GuestLoad, type QemuRuntime, type VmDefinition, type VmPlacement } from './qemu.js';
+import {
+  isVmProcess,
+  runFiles,
+  SerialConsole,
+  startQemu,
+  stopQemu,
+  vmMac,
+  type DiskSource,
+  type GuestLoad,
+  type QemuRuntime,
+  type VmDefinition,
+  type VmPlacement,
+} from './qemu.js';
 
 export interface LabVmsProps {
   readonly labDir: string;
@@ -70,7 +82,14 @@ export class LabVms {
 
   get(name: string): VmPlacement {
     const f = join(this.labDir, 'vms', name, 'vm.json');
-    if (!existsSync(f)) throw new Error(`lab: no VM "${name}"; the VMs are ${this.list().map((v) => v.name).join(', ') || 'none'}`);
+    if (!existsSync(f))
+      throw new Error(
+        `lab: no VM "${name}"; the VMs are ${
+          this.list()
+            .map((v) => v.name)
+            .join(', ') || 'none'
+        }`,
+      );
     return JSON.parse(readFileSync(f, 'utf8')) as VmPlacement;
   }
 
@@ -116,7 +135,15 @@ export class LabVms {
     const def = this.definition(req);
     const t0 = Date.now();
     this.log(`vm ${def.name}: booting on ${host.name} (${def.ramMib} MiB, ${this.runtime.accel}, ${def.address})`);
-    const pid = await startQemu({ labDir: this.labDir, topology: this.topology, host, vm: def, runtime: this.runtime, image: this.image, runner: this.run });
+    const pid = await startQemu({
+      labDir: this.labDir,
+      topology: this.topology,
+      host,
+      vm: def,
+      runtime: this.runtime,
+      image: this.image,
+      runner: this.run,
+    });
     const vm: VmPlacement = {
       ...def,
       host: host.name,

@@ -49,7 +49,10 @@ export function classifyPaper(v: ClassifyInput, s: PolicySettings): Classificati
   if (ram > high || cpu > high) {
     return { state: 3, reason: `state 3: RAM ${f(ram)} or CPU ${f(cpu)} > ${f(high)}` };
   }
-  return { state: null, reason: `no state: RAM ${f(ram)} or CPU ${f(cpu)} < ${f(low)} but traffic ${f(v.netMiB)} MiB >= VMnet ${f(v.vmnetMiB)} MiB (no row matches)` };
+  return {
+    state: null,
+    reason: `no state: RAM ${f(ram)} or CPU ${f(cpu)} < ${f(low)} but traffic ${f(v.netMiB)} MiB >= VMnet ${f(v.vmnetMiB)} MiB (no row matches)`,
+  };
 }
 
 export function classifySafe(v: ClassifyInput, s: PolicySettings, previous: VmState | undefined): Classification {

@@ -134,15 +134,21 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
       case 0:
         {
           const acts = stateZeroActions(vm, s, snapshot.lbReachable);
-          if (acts.length === 0) decision.reason += s.mode === 'paper' ? '; TERM suppressed: policy.allow_destroy is false' : '; reported only (no load balancer to drain it from, or it is unreachable)';
+          if (acts.length === 0)
+            decision.reason +=
+              s.mode === 'paper'
+                ? '; TERM suppressed: policy.allow_destroy is false'
+                : '; reported only (no load balancer to drain it from, or it is unreachable)';
           ends.push(...acts);
         }
         break;
       case 1:
-        if (!safe || (vm.lb && changed)) weights.push({ kind: 'weight', vmId: vm.id, weight: s.w1, lb: vm.lb, reason: `WEIGHT W1 (${s.w1}): ${c.reason}` });
+        if (!safe || (vm.lb && changed))
+          weights.push({ kind: 'weight', vmId: vm.id, weight: s.w1, lb: vm.lb, reason: `WEIGHT W1 (${s.w1}): ${c.reason}` });
         break;
       case 2:
-        if (!safe || (vm.lb && changed)) weights.push({ kind: 'weight', vmId: vm.id, weight: s.w2, lb: vm.lb, reason: `WEIGHT W2 (${s.w2}): ${c.reason}` });
+        if (!safe || (vm.lb && changed))
+          weights.push({ kind: 'weight', vmId: vm.id, weight: s.w2, lb: vm.lb, reason: `WEIGHT W2 (${s.w2}): ${c.reason}` });
         break;
       case 3: {
         const group = vm.lb ? `${vm.lb.backend}` : vm.id;
@@ -160,10 +166,14 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
     }
   }
   if (unknownDirty > 0) {
-    warnings.push(`dirty rate unknown for ${unknownDirty} VM(s): assumed β = ${UNKNOWN_DIRTY_BETA} (dirty rate = half the migration bandwidth), a conservative estimate`);
+    warnings.push(
+      `dirty rate unknown for ${unknownDirty} VM(s): assumed β = ${UNKNOWN_DIRTY_BETA} (dirty rate = half the migration bandwidth), a conservative estimate`,
+    );
   }
 
-  const migrations = safe ? planSafeMigrations(candidates, eligible, hosts, s, snapshot.lbReachable) : planPaperMigrations(candidates, eligible, hosts, s);
+  const migrations = safe
+    ? planSafeMigrations(candidates, eligible, hosts, s, snapshot.lbReachable)
+    : planPaperMigrations(candidates, eligible, hosts, s);
   return { mode: s.mode, now, decisions, actions: [...weights, ...migrations, ...creates, ...ends], warnings };
 }
 
@@ -273,7 +283,8 @@ function planSafeMigrations(
   const blocked = (c: Candidate): string | undefined => {
     if (c.cooling) return 'in cooldown';
     if (!c.converges) return `pre-copy would not converge (dirty rate/bandwidth ${f(c.ratio)})`;
-    if (s.vmnetLimitMiB !== undefined && c.trafficMiB > s.vmnetLimitMiB) return `estimated traffic ${f(c.trafficMiB)} MiB > vmnet.limit_mib ${f(s.vmnetLimitMiB)}`;
+    if (s.vmnetLimitMiB !== undefined && c.trafficMiB > s.vmnetLimitMiB)
+      return `estimated traffic ${f(c.trafficMiB)} MiB > vmnet.limit_mib ${f(s.vmnetLimitMiB)}`;
     if (c.vm.lb && !lbReachable) return 'the load balancer is unreachable, so its weight cannot be lowered first';
     return undefined;
   };
@@ -324,7 +335,13 @@ function planSafeMigrations(
       scanned += 1;
       const hi = hosts.get(i.vm.host)!;
       if (fits(j, hj, hi)) {
-        out.push(migrateAction(j, hi.view.name, `W1: consolidate onto ${hi.view.name} (host of low VM ${i.vm.id}); VMnet ${f(j.trafficMiB)} MiB, ~${f(j.timeS)} s`));
+        out.push(
+          migrateAction(
+            j,
+            hi.view.name,
+            `W1: consolidate onto ${hi.view.name} (host of low VM ${i.vm.id}); VMnet ${f(j.trafficMiB)} MiB, ~${f(j.timeS)} s`,
+          ),
+        );
         move(j, hj, hi, true);
         moved.add(j.vm.id);
         pinned.add(i.vm.id);
@@ -332,7 +349,13 @@ function planSafeMigrations(
         break;
       }
       if (!pinned.has(i.vm.id) && i.state === 1 && canMove(i) && fits(i, hi, hj)) {
-        out.push(migrateAction(i, hj.view.name, `W1 for ${j.vm.id}: ${unfit(j, hj, hi)}, so VMi ${i.vm.id} moves to ${hj.view.name}; VMnet ${f(i.trafficMiB)} MiB, ~${f(i.timeS)} s`));
+        out.push(
+          migrateAction(
+            i,
+            hj.view.name,
+            `W1 for ${j.vm.id}: ${unfit(j, hj, hi)}, so VMi ${i.vm.id} moves to ${hj.view.name}; VMnet ${f(i.trafficMiB)} MiB, ~${f(i.timeS)} s`,
+          ),
+        );
         move(i, hi, hj, true);
         moved.add(i.vm.id);
         pinned.add(j.vm.id);
@@ -341,7 +364,9 @@ function planSafeMigrations(
       }
       last = i;
     }
-    const lastWhy = last ? `${unfit(j, hj, hosts.get(last.vm.host)!)}; ${iWhyText(last) ?? unfit(last, hosts.get(last.vm.host)!, hj)}` : 'no VM on another host to pair with';
+    const lastWhy = last
+      ? `${unfit(j, hj, hosts.get(last.vm.host)!)}; ${iWhyText(last) ?? unfit(last, hosts.get(last.vm.host)!, hj)}`
+      : 'no VM on another host to pair with';
     if (!done) j.decision.reason += `; not migrated: ${lastWhy}`;
   }
   return out;

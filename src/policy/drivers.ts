@@ -38,7 +38,12 @@ export async function createDrivers(target: PolicyTarget, spec: TestbedSpec, o: 
       const client = new NovaClient({ credentials });
       const compute = new NovaComputeApi(client);
       const lb = o.haproxySocket ? new HaproxyLoadBalancer({ socket: o.haproxySocket }) : undefined;
-      return { compute, metrics: new NovaMetricsSource(client, compute), ...(lb ? { lb } : {}), describe: `nova via ${credentials.source}${lb ? `, haproxy at ${o.haproxySocket}` : ''}` };
+      return {
+        compute,
+        metrics: new NovaMetricsSource(client, compute),
+        ...(lb ? { lb } : {}),
+        describe: `nova via ${credentials.source}${lb ? `, haproxy at ${o.haproxySocket}` : ''}`,
+      };
     }
     case 'lab': {
       const { openLab } = await import('../lab-phases/lab-context.js');

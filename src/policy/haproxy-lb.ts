@@ -30,7 +30,8 @@ export interface HaproxyOptions {
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 function refText(ref: LbServerRef): string {
   for (const part of [ref.backend, ref.server]) {
-    if (!NAME.test(part)) throw new HaproxyError(`server ${ref.backend}/${ref.server}`, `invalid name ${JSON.stringify(part)}: allowed letters, digits, _ . : -`);
+    if (!NAME.test(part))
+      throw new HaproxyError(`server ${ref.backend}/${ref.server}`, `invalid name ${JSON.stringify(part)}: allowed letters, digits, _ . : -`);
   }
   return `${ref.backend}/${ref.server}`;
 }
@@ -103,7 +104,8 @@ export class HaproxyLoadBalancer implements LoadBalancer {
   }
 
   async setWeight(ref: LbServerRef, weight: number): Promise<void> {
-    if (!Number.isInteger(weight) || weight < 0 || weight > 256) throw new HaproxyError(`set server ${ref.backend}/${ref.server} weight`, `weight ${weight}; allowed: an integer 0..256`);
+    if (!Number.isInteger(weight) || weight < 0 || weight > 256)
+      throw new HaproxyError(`set server ${ref.backend}/${ref.server} weight`, `weight ${weight}; allowed: an integer 0..256`);
     return this.expect(`set server ${refText(ref)} weight ${weight}`);
   }
 
@@ -117,7 +119,10 @@ export class HaproxyLoadBalancer implements LoadBalancer {
 
   async addServer(ref: LbServerRef, address: string, port: number, weight: number): Promise<void> {
     if (!/^[0-9a-fA-F.:]+$/.test(address) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new HaproxyError(`add server ${ref.backend}/${ref.server}`, `invalid address ${JSON.stringify(address)}:${port}; allowed: an IP address and a port 1..65535`);
+      throw new HaproxyError(
+        `add server ${ref.backend}/${ref.server}`,
+        `invalid address ${JSON.stringify(address)}:${port}; allowed: an IP address and a port 1..65535`,
+      );
     }
     const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     await this.expect(`add server ${refText(ref)} ${where} weight ${weight}`, [/^New server registered\.$/]);

@@ -13,7 +13,16 @@ export type JobEvent =
   | { readonly type: 'warning'; readonly at: number; readonly message: string }
   | { readonly type: 'action:ok'; readonly at: number; readonly action: PlanAction }
   | { readonly type: 'action:failed'; readonly at: number; readonly action: PlanAction; readonly error: string }
-  | { readonly type: 'migration:end'; readonly at: number; readonly vmId: string; readonly from: string; readonly to: string; readonly state: MigrationState; readonly ms: number; readonly error?: string };
+  | {
+      readonly type: 'migration:end';
+      readonly at: number;
+      readonly vmId: string;
+      readonly from: string;
+      readonly to: string;
+      readonly state: MigrationState;
+      readonly ms: number;
+      readonly error?: string;
+    };
 
 export interface JobDeps {
   readonly metrics: MetricsSource;
@@ -86,7 +95,8 @@ export class PolicyJob {
   private async execute(plan: MigrationPlan): Promise<void> {
     const d = this.d;
     const ok = (action: PlanAction) => d.emit({ type: 'action:ok', at: this.now(), action });
-    const failed = (action: PlanAction, err: unknown) => d.emit({ type: 'action:failed', at: this.now(), action, error: (err as Error)?.message ?? String(err) });
+    const failed = (action: PlanAction, err: unknown) =>
+      d.emit({ type: 'action:failed', at: this.now(), action, error: (err as Error)?.message ?? String(err) });
     const migrations: Promise<void>[] = [];
     for (const a of plan.actions) {
       try {
@@ -99,7 +109,11 @@ export class PolicyJob {
             continue;
           case 'create': {
             this.created += 1;
-            await d.compute.bootServer({ name: `${a.likeVmId.slice(0, 40)}-policy-${this.created}`, likeServerId: a.likeVmId, metadata: { [CREATED_BY_JOB.key]: CREATED_BY_JOB.value } });
+            await d.compute.bootServer({
+              name: `${a.likeVmId.slice(0, 40)}-policy-${this.created}`,
+              likeServerId: a.likeVmId,
+              metadata: { [CREATED_BY_JOB.key]: CREATED_BY_JOB.value },
+            });
             this.cooldownUntil[a.likeVmId] = this.now() + d.settings.cooldownS * 1000;
             break;
           }
@@ -128,7 +142,16 @@ export class PolicyJob {
     const end = (state: MigrationState, error?: string): void => {
       this.migrating.delete(a.vmId);
       this.cooldownUntil[a.vmId] = this.now() + d.settings.cooldownS * 1000;
-      d.emit({ type: 'migration:end', at: this.now(), vmId: a.vmId, from: a.from, to: a.to, state, ms: this.now() - start, ...(error ? { error } : {}) });
+      d.emit({
+        type: 'migration:end',
+        at: this.now(),
+        vmId: a.vmId,
+        from: a.from,
+        to: a.to,
+        state,
+        ms: this.now() - start,
+        ...(error ? { error } : {}),
+      });
     };
     this.migrating.add(a.vmId);
     let handle;
@@ -145,7 +168,8 @@ export class PolicyJob {
         const st = await d.compute.pollMigration(handle);
         errors = 0;
         handle = st.handle;
-        if (st.state === 'completed' || st.state === 'failed' || st.state === 'aborted') return end(aborted && st.state === 'failed' ? 'aborted' : st.state, st.error);
+        if (st.state === 'completed' || st.state === 'failed' || st.state === 'aborted')
+          return end(aborted && st.state === 'failed' ? 'aborted' : st.state, st.error);
       } catch (err) {
         // Keep watching through transient API errors; give up watching only after many in a row.
         errors += 1;
@@ -156,7 +180,11 @@ export class PolicyJob {
         try {
           await d.compute.abortMigration(handle);
         } catch (err) {
-          d.emit({ type: 'warning', at: this.now(), message: `${a.vmId}: abort after ${timeout} ms failed: ${(err as Error).message}; still watching` });
+          d.emit({
+            type: 'warning',
+            at: this.now(),
+            message: `${a.vmId}: abort after ${timeout} ms failed: ${(err as Error).message}; still watching`,
+          });
         }
       }
     }

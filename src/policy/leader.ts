@@ -47,7 +47,7 @@ export function acquireLeaderLock(path: string, pid = process.pid, isAlive: (pid
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let holder = Number.NaN;
+    let holder: number;
     try {
       holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
     } catch {

@@ -25,7 +25,14 @@ export type LoopEvent =
   | { readonly type: 'loop:start'; readonly at: number }
   | { readonly type: 'cycle:start'; readonly at: number; readonly cycle: number }
   | { readonly type: 'cycle:ok'; readonly at: number; readonly cycle: number; readonly ms: number }
-  | { readonly type: 'cycle:error'; readonly at: number; readonly cycle: number; readonly attempt: number; readonly error: string; readonly retryInMs: number }
+  | {
+      readonly type: 'cycle:error';
+      readonly at: number;
+      readonly cycle: number;
+      readonly attempt: number;
+      readonly error: string;
+      readonly retryInMs: number;
+    }
   | { readonly type: 'sleep'; readonly at: number; readonly ms: number }
   | { readonly type: 'loop:stop'; readonly at: number; readonly reason: string };
 
@@ -113,7 +120,14 @@ export function startLoop(o: LoopOptions): LoopHandle {
     } catch (err) {
       attempts += 1;
       next = backoffDelay(attempts, clock.random(), o.backoff);
-      emit({ type: 'cycle:error', at: clock.now(), cycle, attempt: attempts, error: err instanceof Error ? err.message : String(err), retryInMs: next });
+      emit({
+        type: 'cycle:error',
+        at: clock.now(),
+        cycle,
+        attempt: attempts,
+        error: err instanceof Error ? err.message : String(err),
+        retryInMs: next,
+      });
     }
     if (stopped) return finish(stopReason);
     if (o.maxCycles !== undefined && cycle >= o.maxCycles) {

@@ -15,7 +15,18 @@
  * The dirty rate is not available from Nova: `dirtyBytesPerS` stays undefined and the core
  * estimates it (docs/policy.md).
  */
-import type { BootRequest, ComputeApi, ComputeHost, HostMetrics, MetricsReading, MetricsSource, MigrationHandle, MigrationStatus, Server, VmMetrics } from './interfaces.js';
+import type {
+  BootRequest,
+  ComputeApi,
+  ComputeHost,
+  HostMetrics,
+  MetricsReading,
+  MetricsSource,
+  MigrationHandle,
+  MigrationStatus,
+  Server,
+  VmMetrics,
+} from './interfaces.js';
 import { backoffDelay } from './loop.js';
 import { keystoneLogin, OpenStackHttpError, type KeystoneToken, type OpenStackCredentials } from './openstack-auth.js';
 
@@ -83,7 +94,12 @@ export class NovaClient {
           continue;
         }
         if (res.status === 406) {
-          throw new OpenStackHttpError(method, url, 406, `Nova does not support compute microversion ${NOVA_MICROVERSION} (the job needs >= 2.56: target host with block_migration "auto"): ${text.slice(0, 200)}`);
+          throw new OpenStackHttpError(
+            method,
+            url,
+            406,
+            `Nova does not support compute microversion ${NOVA_MICROVERSION} (the job needs >= 2.56: target host with block_migration "auto"): ${text.slice(0, 200)}`,
+          );
         }
         if (!res.ok) {
           last = new OpenStackHttpError(method, url, res.status, text);
@@ -97,7 +113,8 @@ export class NovaClient {
       } catch (err) {
         const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
         if (timedOut) last = new OpenStackHttpError(method, url, 0, `no answer within ${this.o.timeoutMs ?? 15_000} ms`);
-        else if (err instanceof TypeError) last = new OpenStackHttpError(method, url, 0, `cannot connect: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+        else if (err instanceof TypeError)
+          last = new OpenStackHttpError(method, url, 0, `cannot connect: ${(err.cause as Error | undefined)?.message ?? err.message}`);
         else throw err;
         if (attempt < attempts) {
           await sleep(backoffDelay(attempt, Math.random(), { minDelayMs: this.o.retryDelayMs ?? 500, maxDelayMs: 10_000 }));
@@ -135,8 +152,15 @@ export class NovaComputeApi implements ComputeApi {
   ) {}
 
   async listHosts(): Promise<readonly ComputeHost[]> {
-    const r = await this.client.request<{ hypervisors: Array<{ hypervisor_hostname: string; state: string; status: string; vcpus: number; memory_mb: number }> }>('GET', '/os-hypervisors/detail');
-    return r.hypervisors.map((h) => ({ name: h.hypervisor_hostname, usable: h.state === 'up' && h.status === 'enabled', vcpus: h.vcpus, memoryMiB: h.memory_mb }));
+    const r = await this.client.request<{
+      hypervisors: Array<{ hypervisor_hostname: string; state: string; status: string; vcpus: number; memory_mb: number }>;
+    }>('GET', '/os-hypervisors/detail');
+    return r.hypervisors.map((h) => ({
+      name: h.hypervisor_hostname,
+      usable: h.state === 'up' && h.status === 'enabled',
+      vcpus: h.vcpus,
+      memoryMiB: h.memory_mb,
+    }));
   }
 
   async listServers(): Promise<readonly Server[]> {
@@ -146,16 +170,24 @@ export class NovaComputeApi implements ComputeApi {
 
   async liveMigrate(serverId: string, targetHost: string): Promise<MigrationHandle> {
     const before = await this.client.request<{ server: NovaServerJson }>('GET', `/servers/${encodeURIComponent(serverId)}`);
-    await this.client.request('POST', `/servers/${encodeURIComponent(serverId)}/action`, { 'os-migrateLive': { host: targetHost, block_migration: 'auto' } });
+    await this.client.request('POST', `/servers/${encodeURIComponent(serverId)}/action`, {
+      'os-migrateLive': { host: targetHost, block_migration: 'auto' },
+    });
     return { serverId, sourceHost: toServer(before.server).host, targetHost, startedAt: this.now() };
   }
 
   async pollMigration(handle: MigrationHandle): Promise<MigrationStatus> {
     const id = encodeURIComponent(handle.serverId);
-    const r = await this.client.request<{ migrations: Array<{ id: number; status: string; dest_compute?: string; memory_total_bytes?: number; memory_processed_bytes?: number; memory_remaining_bytes?: number }> }>(
-      'GET',
-      `/servers/${id}/migrations`,
-    );
+    const r = await this.client.request<{
+      migrations: Array<{
+        id: number;
+        status: string;
+        dest_compute?: string;
+        memory_total_bytes?: number;
+        memory_processed_bytes?: number;
+        memory_remaining_bytes?: number;
+      }>;
+    }>('GET', `/servers/${id}/migrations`);
     const m = r.migrations[0];
     if (m) {
       const h = { ...handle, migrationId: String(m.id) };
@@ -172,7 +204,12 @@ export class NovaComputeApi implements ComputeApi {
     if (s.status === 'MIGRATING') return { handle, state: 'queued' };
     const finishedAt = this.now();
     if (s.status === 'ACTIVE' && s.host === handle.targetHost) return { handle, state: 'completed', finishedAt };
-    return { handle, state: 'failed', finishedAt, error: `the server is ${s.status} on ${s.host || 'an unknown host'} (target was ${handle.targetHost})` };
+    return {
+      handle,
+      state: 'failed',
+      finishedAt,
+      error: `the server is ${s.status} on ${s.host || 'an unknown host'} (target was ${handle.targetHost})`,
+    };
   }
 
   async abortMigration(handle: MigrationHandle): Promise<void> {
@@ -183,12 +220,31 @@ export class NovaComputeApi implements ComputeApi {
   }
 
   async bootServer(req: BootRequest): Promise<Server> {
-    const like = (await this.client.request<{ server: NovaServerJson & { flavor?: { original_name?: string } } }>('GET', `/servers/${encodeURIComponent(req.likeServerId)}`)).server;
+    const like = (
+      await this.client.request<{ server: NovaServerJson & { flavor?: { original_name?: string } } }>(
+        'GET',
+        `/servers/${encodeURIComponent(req.likeServerId)}`,
+      )
+    ).server;
     const image = typeof like.image === 'object' ? like.image?.id : undefined;
     const r = await this.client.request<{ server: { id: string } }>('POST', '/servers', {
-      server: { name: req.name, imageRef: image ?? '', flavorRef: like.flavor?.original_name ?? '', networks: 'auto', metadata: { ...req.metadata, 'testbed-policy': 'created' } },
+      server: {
+        name: req.name,
+        imageRef: image ?? '',
+        flavorRef: like.flavor?.original_name ?? '',
+        networks: 'auto',
+        metadata: { ...req.metadata, 'testbed-policy': 'created' },
+      },
     });
-    return { id: r.server.id, name: req.name, host: '', status: 'BUILD', vcpus: like.flavor?.vcpus ?? 0, memoryMiB: like.flavor?.ram ?? 0, metadata: { ...req.metadata, 'testbed-policy': 'created' } };
+    return {
+      id: r.server.id,
+      name: req.name,
+      host: '',
+      status: 'BUILD',
+      vcpus: like.flavor?.vcpus ?? 0,
+      memoryMiB: like.flavor?.ram ?? 0,
+      metadata: { ...req.metadata, 'testbed-policy': 'created' },
+    };
   }
 
   async deleteServer(serverId: string): Promise<void> {
@@ -219,7 +275,9 @@ export class NovaMetricsSource implements MetricsSource {
 
   async sample(): Promise<MetricsReading> {
     const [hosts, servers] = await Promise.all([this.compute.listHosts(), this.compute.listServers()]);
-    const hyp = await this.client.request<{ hypervisors: Array<{ hypervisor_hostname: string; vcpus: number; memory_mb: number; memory_mb_used: number }> }>('GET', '/os-hypervisors/detail');
+    const hyp = await this.client.request<{
+      hypervisors: Array<{ hypervisor_hostname: string; vcpus: number; memory_mb: number; memory_mb_used: number }>;
+    }>('GET', '/os-hypervisors/detail');
     const warnings: string[] = [];
     const vms: VmMetrics[] = [];
     const takenAt = this.now();

@@ -41,7 +41,9 @@ export function loadCredentials(env: NodeJS.ProcessEnv = process.env, file?: str
   if (path) return fromCloudsYaml(path, env.OS_CLOUD);
   const missing = ['OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME'].filter((k) => !env[k]);
   if (missing.length > 0) {
-    throw new OpenStackConfigError(`no clouds.yaml found (looked in ${cloudsYamlPaths().join(', ')}) and ${missing.join(', ')} not set; allowed: a clouds.yaml, or the OS_* variables of an openrc file`);
+    throw new OpenStackConfigError(
+      `no clouds.yaml found (looked in ${cloudsYamlPaths().join(', ')}) and ${missing.join(', ')} not set; allowed: a clouds.yaml, or the OS_* variables of an openrc file`,
+    );
   }
   return {
     authUrl: env.OS_AUTH_URL!,
@@ -61,11 +63,14 @@ function fromCloudsYaml(path: string, cloud: string | undefined): OpenStackCrede
   const names = Object.keys(clouds);
   const name = cloud ?? (names.length === 1 ? names[0] : undefined);
   if (!name || !clouds[name]) {
-    throw new OpenStackConfigError(`${path}: clouds.${cloud ?? '?'}: no such cloud; got ${JSON.stringify(names)}; allowed: set OS_CLOUD to one of them`);
+    throw new OpenStackConfigError(
+      `${path}: clouds.${cloud ?? '?'}: no such cloud; got ${JSON.stringify(names)}; allowed: set OS_CLOUD to one of them`,
+    );
   }
   const auth = clouds[name].auth ?? {};
   const missing = ['auth_url', 'username', 'password', 'project_name'].filter((k) => !auth[k]);
-  if (missing.length > 0) throw new OpenStackConfigError(`${path}: clouds.${name}.auth: missing ${missing.join(', ')}; allowed: Keystone v3 password auth`);
+  if (missing.length > 0)
+    throw new OpenStackConfigError(`${path}: clouds.${name}.auth: missing ${missing.join(', ')}; allowed: Keystone v3 password auth`);
   return {
     authUrl: auth.auth_url!,
     username: auth.username!,
@@ -108,13 +113,29 @@ export async function keystoneLogin(c: OpenStackCredentials, timeoutMs = 10_000)
       scope: { project: { name: c.projectName, domain: { name: c.projectDomainName } } },
     },
   };
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   if (res.status !== 201) throw new OpenStackHttpError('POST', url, res.status, await res.text());
   const token = res.headers.get('X-Subject-Token');
   if (!token) throw new OpenStackHttpError('POST', url, res.status, 'no X-Subject-Token header in the answer');
-  const data = (await res.json()) as { token?: { expires_at?: string; catalog?: Array<{ type: string; endpoints: Array<{ interface: string; region?: string; region_id?: string; url: string }> }> } };
+  const data = (await res.json()) as {
+    token?: {
+      expires_at?: string;
+      catalog?: Array<{ type: string; endpoints: Array<{ interface: string; region?: string; region_id?: string; url: string }> }>;
+    };
+  };
   const compute = data.token?.catalog?.find((s) => s.type === 'compute');
   const ep = compute?.endpoints.find((e) => e.interface === 'public' && (!c.regionName || e.region === c.regionName || e.region_id === c.regionName));
-  if (!ep) throw new OpenStackHttpError('POST', url, res.status, `no public compute endpoint${c.regionName ? ` in region ${c.regionName}` : ''} in the catalog`);
+  if (!ep)
+    throw new OpenStackHttpError(
+      'POST',
+      url,
+      res.status,
+      `no public compute endpoint${c.regionName ? ` in region ${c.regionName}` : ''} in the catalog`,
+    );
   return { token, expiresAt: Date.parse(data.token?.expires_at ?? '') || Date.now() + 3600_000, computeUrl: ep.url.replace(/\/+$/, '') };
 }

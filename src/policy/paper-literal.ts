@@ -20,7 +20,14 @@ export interface LiteralMigration {
 }
 
 export function decideLiteral(snapshot: ClusterSnapshot, s: PolicySettings): LiteralMigration[] {
-  const hostUse = snapshot.hosts.map((h) => ({ name: h.name, vcpus: h.vcpus, memoryMiB: h.memoryMiB, bw: h.migrationBytesPerS, cpu: h.cpuPct, ram: h.ramPct }));
+  const hostUse = snapshot.hosts.map((h) => ({
+    name: h.name,
+    vcpus: h.vcpus,
+    memoryMiB: h.memoryMiB,
+    bw: h.migrationBytesPerS,
+    cpu: h.cpuPct,
+    ram: h.ramPct,
+  }));
   // Bookkeeping that the pseudo-code leaves implicit (which VMs can be read, which already moved) is
   // done once with sets, so that the baseline measures the algorithm, not strawman bookkeeping.
   const moved = new Set<string>();
@@ -37,7 +44,17 @@ export function decideLiteral(snapshot: ClusterSnapshot, s: PolicySettings): Lit
     const dirty = v.dirtyBytesPerS ?? UNKNOWN_DIRTY_BETA * bw;
     const beta = s.beta === 'auto' ? dirty / bw : s.beta;
     const vmnet = s.vmnetLimitMiB ?? v.memoryMiB * beta;
-    return classifyPaper({ cpuPct: v.cpuPct, ramPct: v.ramPct, cpuAvgPct: v.cpuAvgPct, ramAvgPct: v.ramAvgPct, netMiB: (v.netBytesPerS * s.samplePeriodS) / MIB, vmnetMiB: vmnet }, s).state;
+    return classifyPaper(
+      {
+        cpuPct: v.cpuPct,
+        ramPct: v.ramPct,
+        cpuAvgPct: v.cpuAvgPct,
+        ramAvgPct: v.ramAvgPct,
+        netMiB: (v.netBytesPerS * s.samplePeriodS) / MIB,
+        vmnetMiB: vmnet,
+      },
+      s,
+    ).state;
   };
   const readable = new Set(snapshot.vms.filter(isUsable));
   const usable = (v: VmView): boolean => readable.has(v);

@@ -48,7 +48,10 @@ const recordedSchema = z
           vcpus: z.number().positive(),
           memory_mib: z.number().positive(),
           sampled_at: time.optional(),
-          lb: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'backend/server').optional(),
+          lb: z
+            .string()
+            .regex(/^[^/\s]+\/[^/\s]+$/, 'backend/server')
+            .optional(),
           ip: z.string().optional(),
           created_by_job: z.boolean().default(false),
           anti_affinity_group: z.string().optional(),
@@ -135,7 +138,9 @@ export function loadRecordedSnapshot(file: string): ClusterSnapshot {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new RecordedMetricsError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); allowed: a readable JSON file`);
+    throw new RecordedMetricsError(
+      `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); allowed: a readable JSON file`,
+    );
   }
   return parseRecordedSnapshot(text, file);
 }

@@ -98,7 +98,8 @@ const RULES: readonly Rule[] = [
   { ok: (p) => isPct(p.high), message: (p) => `policy.thresholds.high is ${p.high}; allowed: 0..100` },
   {
     ok: (p) => !(isPct(p.low) && isPct(p.high)) || p.low <= p.high,
-    message: (p) => `policy.thresholds.low (${p.low}) is greater than policy.thresholds.high (${p.high}); allowed: 0 <= low <= high <= 100; lower low or raise high`,
+    message: (p) =>
+      `policy.thresholds.low (${p.low}) is greater than policy.thresholds.high (${p.high}); allowed: 0 <= low <= high <= 100; lower low or raise high`,
   },
   { ok: (p) => Number.isInteger(p.w1) && p.w1 >= 0 && p.w1 <= 256, message: (p) => `policy.weights.w1 is ${p.w1}; allowed: an integer 0..256` },
   { ok: (p) => Number.isInteger(p.w2) && p.w2 >= 0 && p.w2 <= 256, message: (p) => `policy.weights.w2 is ${p.w2}; allowed: an integer 0..256` },

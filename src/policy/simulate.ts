@@ -201,7 +201,13 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
         migrating: false,
       };
     });
-    const snap: ClusterSnapshot = { now, hosts: hostViews, vms: vmViews, memory: { lastState: { ...lastState }, cooldownUntil: { ...cooldownUntil } }, lbReachable: true };
+    const snap: ClusterSnapshot = {
+      now,
+      hosts: hostViews,
+      vms: vmViews,
+      memory: { lastState: { ...lastState }, cooldownUntil: { ...cooldownUntil } },
+      lbReachable: true,
+    };
     const plan = decide(snap, s);
     for (const d of plan.decisions) if (d.state !== 'skipped') lastState[d.vmId] = d.state;
     let started = 0;
@@ -215,7 +221,12 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
         const from = hosts[v.host]!;
         const target = hosts[to]!;
         if (target.ramUsed + v.type.ramMb > HOST_RAM_MB) continue; // Physically impossible: CloudSim refuses it too.
-        const est = estimatePrecopy({ memoryBytes: v.type.ramMb * MIB, dirtyBytesPerS: dirtyRatio * bandwidth, bandwidthBytesPerS: bandwidth, downtimeMs: s.downtimeMs });
+        const est = estimatePrecopy({
+          memoryBytes: v.type.ramMb * MIB,
+          dirtyBytesPerS: dirtyRatio * bandwidth,
+          bandwidthBytesPerS: bandwidth,
+          downtimeMs: s.downtimeMs,
+        });
         const timeS = Math.min(est.timeS, dt);
         migrationLossMipsS += 0.1 * demandAt(v, k) * timeS;
         from.ramUsed -= v.type.ramMb;
@@ -265,7 +276,7 @@ export function activeHostsSvg(r: SimulationResult, stepS = 300): string {
   const x = (i: number) => pad + ((w - 2 * pad) * i) / Math.max(1, r.activeHosts.length - 1);
   const y = (v: number) => h - pad - ((h - 2 * pad) * v) / max;
   const points = r.activeHosts.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-  const hours = r.activeHosts.length * stepS / 3600;
+  const hours = (r.activeHosts.length * stepS) / 3600;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`,
     `<title>Hosts active over time (${r.scenario}, ${r.mode} mode)</title>`,

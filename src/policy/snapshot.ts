@@ -3,7 +3,17 @@
  * hosts, the load balancer's read-back, and what the job remembers. `SampleWindow` keeps each VM's
  * readings over the interval t, for the averages Rmin and Cmin.
  */
-import type { ClusterSnapshot, ComputeHost, HostView, LbServerRef, LbServerState, MetricsReading, PolicyMemory, Server, VmView } from './interfaces.js';
+import type {
+  ClusterSnapshot,
+  ComputeHost,
+  HostView,
+  LbServerRef,
+  LbServerState,
+  MetricsReading,
+  PolicyMemory,
+  Server,
+  VmView,
+} from './interfaces.js';
 
 export class SampleWindow {
   private readonly samples = new Map<string, Array<{ at: number; cpu: number; ram: number }>>();

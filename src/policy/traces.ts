@@ -36,7 +36,8 @@ export const PLANETLAB_SAMPLES = 288;
 
 function pct(file: string, where: string, raw: string): number {
   const v = Number(raw.trim());
-  if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 100) throw new TraceError(`${file}: ${where}: got ${JSON.stringify(raw)}; allowed: a CPU percentage 0..100`);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 100)
+    throw new TraceError(`${file}: ${where}: got ${JSON.stringify(raw)}; allowed: a CPU percentage 0..100`);
   return v;
 }
 
@@ -48,29 +49,40 @@ export function byteOrder(a: string, b: string): number {
 export function readPlanetLabFile(path: string, id: string): VmTrace {
   const lines = readFileSync(path, 'utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
-  if (lines.length !== PLANETLAB_SAMPLES) throw new TraceError(`${path}: ${lines.length} lines; allowed: exactly ${PLANETLAB_SAMPLES} (one CPU % per 5 minutes)`);
+  if (lines.length !== PLANETLAB_SAMPLES)
+    throw new TraceError(`${path}: ${lines.length} lines; allowed: exactly ${PLANETLAB_SAMPLES} (one CPU % per 5 minutes)`);
   return { id, cpu: lines.map((l, i) => pct(path, `line ${i + 1}`, l)) };
 }
 
 export function readCsvTrace(path: string): VmTrace[] {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const head = lines.shift()?.split(',').map((h) => h.trim());
-  if (!head || head[0] !== 'vm' || head[1] !== 'step' || head[2] !== 'cpu_pct') throw new TraceError(`${path}: line 1: got ${JSON.stringify(head?.join(','))}; allowed: the header vm,step,cpu_pct[,ram_pct]`);
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const head = lines
+    .shift()
+    ?.split(',')
+    .map((h) => h.trim());
+  if (!head || head[0] !== 'vm' || head[1] !== 'step' || head[2] !== 'cpu_pct')
+    throw new TraceError(`${path}: line 1: got ${JSON.stringify(head?.join(','))}; allowed: the header vm,step,cpu_pct[,ram_pct]`);
   const hasRam = head[3] === 'ram_pct';
   const byVm = new Map<string, { cpu: number[]; ram: number[] }>();
   lines.forEach((l, i) => {
     const [vm, step, cpu, ram] = l.split(',');
     const n = Number(step);
-    if (!vm || !Number.isInteger(n) || n < 0) throw new TraceError(`${path}: line ${i + 2}: got ${JSON.stringify(l)}; allowed: vm,step,cpu_pct with step an integer >= 0`);
+    if (!vm || !Number.isInteger(n) || n < 0)
+      throw new TraceError(`${path}: line ${i + 2}: got ${JSON.stringify(l)}; allowed: vm,step,cpu_pct with step an integer >= 0`);
     const t = byVm.get(vm) ?? { cpu: [], ram: [] };
     t.cpu[n] = pct(path, `line ${i + 2} cpu_pct`, cpu ?? '');
     if (hasRam) t.ram[n] = pct(path, `line ${i + 2} ram_pct`, ram ?? '');
     byVm.set(vm, t);
   });
-  return [...byVm.entries()].sort(([a], [b]) => byteOrder(a, b)).map(([id, t]) => {
-    if (t.cpu.some((v) => v === undefined) || t.cpu.length !== [...t.cpu].filter((v) => v !== undefined).length) throw new TraceError(`${path}: vm ${id}: steps missing; allowed: every step from 0 to the last`);
-    return { id, cpu: t.cpu, ...(hasRam ? { ram: t.ram } : {}) };
-  });
+  return [...byVm.entries()]
+    .sort(([a], [b]) => byteOrder(a, b))
+    .map(([id, t]) => {
+      if (t.cpu.some((v) => v === undefined) || t.cpu.length !== [...t.cpu].filter((v) => v !== undefined).length)
+        throw new TraceError(`${path}: vm ${id}: steps missing; allowed: every step from 0 to the last`);
+      return { id, cpu: t.cpu, ...(hasRam ? { ram: t.ram } : {}) };
+    });
 }
 
 export function readJsonTrace(path: string): { stepS?: number; vms: VmTrace[] } {
@@ -80,9 +92,11 @@ export function readJsonTrace(path: string): { stepS?: number; vms: VmTrace[] } 
   } catch (err) {
     throw new TraceError(`${path}: not JSON (${(err as Error).message})`);
   }
-  if (!Array.isArray(d?.vms)) throw new TraceError(`${path}: vms: got ${JSON.stringify(d?.vms)}; allowed: an array of { id, cpu_pct: [..], ram_pct?: [..] }`);
+  if (!Array.isArray(d?.vms))
+    throw new TraceError(`${path}: vms: got ${JSON.stringify(d?.vms)}; allowed: an array of { id, cpu_pct: [..], ram_pct?: [..] }`);
   const vms = d.vms.map((v, i) => {
-    if (typeof v.id !== 'string' || !Array.isArray(v.cpu_pct)) throw new TraceError(`${path}: vms[${i}]: got ${JSON.stringify(v).slice(0, 80)}; allowed: { id: string, cpu_pct: number[] }`);
+    if (typeof v.id !== 'string' || !Array.isArray(v.cpu_pct))
+      throw new TraceError(`${path}: vms[${i}]: got ${JSON.stringify(v).slice(0, 80)}; allowed: { id: string, cpu_pct: number[] }`);
     const cpu = v.cpu_pct.map((x, k) => pct(path, `vms[${i}].cpu_pct[${k}]`, String(x)));
     const ram = Array.isArray(v.ram_pct) ? v.ram_pct.map((x, k) => pct(path, `vms[${i}].ram_pct[${k}]`, String(x))) : undefined;
     return { id: v.id, cpu, ...(ram ? { ram } : {}) };
@@ -106,7 +120,9 @@ export function readTraces(path: string): TraceSet {
     }
     return { source: path, stepS: 300, vms: [readPlanetLabFile(path, path)] };
   }
-  const names = readdirSync(path).filter((n) => !n.startsWith('.') && statSync(join(path, n)).isFile()).sort(byteOrder);
+  const names = readdirSync(path)
+    .filter((n) => !n.startsWith('.') && statSync(join(path, n)).isFile())
+    .sort(byteOrder);
   const vms: VmTrace[] = [];
   for (const n of names) {
     const p = join(path, n);

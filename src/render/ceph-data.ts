@@ -8,7 +8,7 @@
  */
 import { parseCidr } from '../config/cidr.js';
 import { CEPH_MON_MAX_PG_PER_OSD, osdCount } from '../config/rules.js';
-import { BACKENDS, type TestbedSpec } from '../config/schema.js';
+import { type BACKENDS, type TestbedSpec } from '../config/schema.js';
 import { hostsWithRole } from '../config/topology.js';
 import type { CephConfData } from '../templates/ceph-conf.js';
 import { monAddrs } from '../templates/ceph-conf.js';
@@ -26,7 +26,10 @@ export const LAB_OSD_MEMORY_TARGET_BYTES = GIB;
  * Pools on one backend share its OSDs (device-class rules), so their PG replicas add up; one more
  * PG per OSD is kept for the `.mgr` pool, and the result is rounded up to a multiple of 50.
  */
-export function monMaxPgPerOsd(pools: readonly { backend: string; pg_num: number; size: number }[], osdsPerBackend: (backend: string) => number): number | null {
+export function monMaxPgPerOsd(
+  pools: readonly { backend: string; pg_num: number; size: number }[],
+  osdsPerBackend: (backend: string) => number,
+): number | null {
   let worst = 0;
   for (const backend of new Set(pools.map((p) => p.backend))) {
     const osds = osdsPerBackend(backend);

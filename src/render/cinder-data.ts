@@ -1,6 +1,16 @@
 /** cinder.conf data: one RBD backend (and volume type) per Ceph pool. Pure. */
 import type { CinderBackend, CinderConfData } from '../templates/cinder-conf.js';
-import { RBD_USER, cephConfPath, databaseUrl, glanceUrl, keystonePublicUrl, keystoneUrl, memcachedServers, password, transportUrl } from './openstack-data.js';
+import {
+  RBD_USER,
+  cephConfPath,
+  databaseUrl,
+  glanceUrl,
+  keystonePublicUrl,
+  keystoneUrl,
+  memcachedServers,
+  password,
+  transportUrl,
+} from './openstack-data.js';
 import { controllers, type RenderContext, type ServiceHost } from './render-context.js';
 
 /** A Cinder volume type and what it selects; the playbooks create them (`openstack volume type create`). */

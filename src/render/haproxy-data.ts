@@ -28,7 +28,12 @@ export function haproxyCfgData(ctx: RenderContext): HaproxyCfgData {
             servers: ctrls.map((c) => ({ name: c.name, address: `${c.ip}:${p.from}`, backup: false })),
           })),
           // Galera: one writer at a time, the others on standby.
-          { name: 'mariadb', bind: `${vip}:3306`, tcp: true, servers: ctrls.map((c, i) => ({ name: c.name, address: `${c.ip}:3306`, backup: i > 0 })) },
+          {
+            name: 'mariadb',
+            bind: `${vip}:3306`,
+            tcp: true,
+            servers: ctrls.map((c, i) => ({ name: c.name, address: `${c.ip}:3306`, backup: i > 0 })),
+          },
         ];
   // The app and stats frontends are on the haproxy host's own address (where the floating IP points).
   const lbIp = ctx.target === 'lab' ? ctx.lab.controller.ip : hostIp(ctx, hostsWithRole(ctx.topology, 'haproxy')[0]!);

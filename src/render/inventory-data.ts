@@ -57,7 +57,9 @@ export interface InventoryData {
 }
 
 function groups(members: Record<InventoryGroup, string[]>): InventoryData['all']['children'] {
-  return Object.fromEntries(INVENTORY_GROUPS.map((g) => [g, { hosts: Object.fromEntries(members[g].map((h) => [h, null])) }])) as InventoryData['all']['children'];
+  return Object.fromEntries(
+    INVENTORY_GROUPS.map((g) => [g, { hosts: Object.fromEntries(members[g].map((h) => [h, null])) }]),
+  ) as InventoryData['all']['children'];
 }
 
 function emptyMembers(): Record<InventoryGroup, string[]> {

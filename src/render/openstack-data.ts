@@ -33,7 +33,9 @@ export function glanceUrl(ctx: RenderContext): string {
 /** RabbitMQ on every controller: oslo.messaging fails over between them. */
 export function transportUrl(ctx: RenderContext): string {
   const pw = password(ctx, 'rabbitmq');
-  return `rabbit://${controllers(ctx).map((c) => `${RABBITMQ_USER}:${pw}@${c.ip}:5672`).join(',')}/`;
+  return `rabbit://${controllers(ctx)
+    .map((c) => `${RABBITMQ_USER}:${pw}@${c.ip}:5672`)
+    .join(',')}/`;
 }
 
 /** MariaDB (Galera) through HAProxy on the API VIP. */

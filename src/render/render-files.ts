@@ -41,11 +41,19 @@ export function renderFiles(ctx: RenderContext): RenderedFile[] {
   for (const { host, data } of novaConfs(ctx)) files.push({ path: `nova/${host}.conf`, content: renderNovaConf(data), mode: PRIVATE });
   files.push({ path: 'cinder/cinder.conf', content: renderCinderConf(cinderConfData(ctx)), mode: PRIVATE });
   for (const { host, data } of cinderConfs(ctx)) files.push({ path: `cinder/${host}.conf`, content: renderCinderConf(data), mode: PRIVATE });
-  files.push({ path: 'libvirt/secret.xml', content: renderLibvirtSecret({ uuid: ctx.secrets.rbd_secret_uuid, usageName: `client.${RBD_USER} secret` }), mode: PUBLIC });
+  files.push({
+    path: 'libvirt/secret.xml',
+    content: renderLibvirtSecret({ uuid: ctx.secrets.rbd_secret_uuid, usageName: `client.${RBD_USER} secret` }),
+    mode: PUBLIC,
+  });
   // Base64, no newline: `virsh secret-set-value <uuid> --file secret.key`.
   files.push({ path: 'libvirt/secret.key', content: ctx.secrets.cephx[`client.${RBD_USER}`], mode: PRIVATE });
   files.push({ path: 'haproxy/haproxy.cfg', content: renderHaproxyCfg(haproxyCfgData(ctx)), mode: PRIVATE });
-  files.push({ path: 'openstack/passwords.yml', content: renderYamlFile('src/render/openstack-clients-data.ts', servicePasswordsData(ctx)), mode: PRIVATE });
+  files.push({
+    path: 'openstack/passwords.yml',
+    content: renderYamlFile('src/render/openstack-clients-data.ts', servicePasswordsData(ctx)),
+    mode: PRIVATE,
+  });
   files.push({ path: 'openstack/clouds.yaml', content: renderYamlFile('src/render/openstack-clients-data.ts', cloudsYamlData(ctx)), mode: PRIVATE });
   files.push({ path: 'policy/policy.yaml', content: renderYamlFile('src/render/openstack-clients-data.ts', policyJobConfig(ctx)), mode: PUBLIC });
   return files;

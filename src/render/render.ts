@@ -45,9 +45,16 @@ export function renderTestbed(options: RenderOptions): RenderResult {
   const outDir = resolve(root, options.outDir ?? defaultOutDir(options.spec, target, root));
   const secretsFile = resolve(secretsPath(options.spec.name, root));
   const { secrets, written } = loadOrCreateSecrets(secretsFile);
-  const ctx = renderContext({ spec: options.spec, target, secrets, outDir, monHost: options.monHost, tfOutputs: options.tfOutputs, hostHasKvm: options.hostHasKvm ?? existsSync('/dev/kvm') });
+  const ctx = renderContext({
+    spec: options.spec,
+    target,
+    secrets,
+    outDir,
+    monHost: options.monHost,
+    tfOutputs: options.tfOutputs,
+    hostHasKvm: options.hostHasKvm ?? existsSync('/dev/kvm'),
+  });
   const files = renderFiles(ctx);
   const result = writeTree(outDir, files, manifestOf(files, specHash(options.spec), target));
   return { ...result, outDir, secretsFile, secretsWritten: written };
 }
-

@@ -33,7 +33,9 @@ export type TfInventory = z.output<typeof inventoryOutput>;
 export class TfOutputsError extends Error {
   readonly exitCode = 2;
   constructor(source: string, problems: readonly string[]) {
-    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the Terraform outputs\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the Terraform outputs\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'TfOutputsError';
   }
 }
@@ -47,7 +49,9 @@ export function parseTfOutputs(text: string, source: string): TfInventory {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new TfOutputsError(source, [`not JSON (${(err as Error).message}); allowed: \`terraform output -json\` or the testbed_inventory output's value`]);
+    throw new TfOutputsError(source, [
+      `not JSON (${(err as Error).message}); allowed: \`terraform output -json\` or the testbed_inventory output's value`,
+    ]);
   }
   let prefix: (string | number)[] = [];
   if (raw && typeof raw === 'object' && 'testbed_inventory' in raw) {
@@ -60,7 +64,11 @@ export function parseTfOutputs(text: string, source: string): TfInventory {
     throw new TfOutputsError(
       source,
       parsed.error.issues.map((i) => {
-        const path = [...prefix, ...i.path].map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').replace(/^\./, '') || '(top level)';
+        const path =
+          [...prefix, ...i.path]
+            .map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`))
+            .join('')
+            .replace(/^\./, '') || '(top level)';
         return `${path}: ${i.message}; got ${JSON.stringify(valueAt(body, i.path)) ?? 'nothing'}`;
       }),
     );
@@ -73,7 +81,9 @@ export function readTfOutputs(file: string): TfInventory {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new TfOutputsError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code}); allowed: a file written by \`terraform output -json\``]);
+    throw new TfOutputsError(file, [
+      `cannot read the file (${(err as NodeJS.ErrnoException).code}); allowed: a file written by \`terraform output -json\``,
+    ]);
   }
   return parseTfOutputs(text, file);
 }

@@ -61,7 +61,7 @@ function barLayers(p: BarLayersProps) {
   const xOffset = { field: 'series', type: 'nominal' as const, sort: [...p.series] };
   const scale = colorScale(
     p.series,
-    p.markers.map((m) => [m.label, m.color] as [string, string])
+    p.markers.map((m) => [m.label, m.color] as [string, string]),
   );
   return [
     {
@@ -115,7 +115,7 @@ function faceted(
   values: readonly object[],
   column: { field: string; sort: readonly string[] },
   width: number,
-  layers: object[]
+  layers: object[],
 ): TopLevelSpec {
   return {
     $schema: SCHEMA,
@@ -150,7 +150,7 @@ export function migrationFigures(data: ReportData): Figure[] {
       yTitle: 'migration time (s)',
       series,
       markers: [bound],
-    })
+    }),
   );
   const fig9 = faceted(
     'Fig 9. Downtime per flavor',
@@ -167,7 +167,7 @@ export function migrationFigures(data: ReportData): Figure[] {
         { field: 'qemu', label: 'QEMU-reported downtime', color: '#000000', shape: 'tick' },
         { field: 'probe', label: 'client probe gap (HAProxy)', color: '#d62728', shape: 'point' },
       ],
-    })
+    }),
   );
   const fig7 = faceted(
     'Fig 7. Filestore vs Bluestore, with and without load',
@@ -181,7 +181,7 @@ export function migrationFigures(data: ReportData): Figure[] {
       yTitle: 'migration time (s)',
       series,
       markers: [bound],
-    })
+    }),
   );
   return [
     {
@@ -250,7 +250,7 @@ export function fioFigures(data: ReportData): Figure[] {
         fioRows(data, (c) => c.mibS),
         jobs,
         series,
-        'throughput (MiB/s)'
+        'throughput (MiB/s)',
       ),
     },
     {
@@ -262,7 +262,7 @@ export function fioFigures(data: ReportData): Figure[] {
         fioRows(data, (c) => c.iops),
         jobs,
         series,
-        'IOPS'
+        'IOPS',
       ),
     },
   ];

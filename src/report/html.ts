@@ -34,7 +34,7 @@ export function renderHtml(doc: ReportDocument, svgs: Readonly<Record<string, st
   const rest = doc.tables.filter((t) => t !== conditions);
   const figures = doc.figures
     .map(
-      (f) => `<figure id="${f.id}">${(svgs[f.id] ?? '').replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`
+      (f) => `<figure id="${f.id}">${(svgs[f.id] ?? '').replace(/^<\?xml[^>]*>\s*/, '')}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`,
     )
     .join('\n');
   return `<!DOCTYPE html>

@@ -70,7 +70,7 @@ export async function writeReport(p: WriteReportProps): Promise<WrittenReport> {
   const html = join(outDir, 'report.html');
   writeAtomic(
     markdown,
-    renderMarkdown(doc, (id) => `figures/${id}.svg`)
+    renderMarkdown(doc, (id) => `figures/${id}.svg`),
   );
   writeAtomic(html, renderHtml(doc, svgText));
   return { markdown, html, svgs, pngs, data };

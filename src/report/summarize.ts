@@ -119,7 +119,7 @@ export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
     (a, b) =>
       orderIndex(m.flavors, a.flavor) - orderIndex(m.flavors, b.flavor) ||
       orderIndex(m.loads, a.load) - orderIndex(m.loads, b.load) ||
-      orderIndex(m.pools, a.pool) - orderIndex(m.pools, b.pool)
+      orderIndex(m.pools, a.pool) - orderIndex(m.pools, b.pool),
   );
 }
 
@@ -148,7 +148,7 @@ export function summarizeFio(run: LoadedRun): FioCellSummary[] {
   return out.sort(
     (a, b) =>
       orderIndex(meta.matrix.fio_jobs, a.job) - orderIndex(meta.matrix.fio_jobs, b.job) ||
-      orderIndex(meta.matrix.pools, a.pool) - orderIndex(meta.matrix.pools, b.pool)
+      orderIndex(meta.matrix.pools, a.pool) - orderIndex(meta.matrix.pools, b.pool),
   );
 }
 
@@ -182,8 +182,8 @@ export function buildReportData(runs: readonly LoadedRun[]): ReportData {
     backendRatios(
       r.results.meta.run_id,
       migrations.filter((m) => m.run === r.results.meta.run_id),
-      fio.filter((f) => f.run === r.results.meta.run_id)
-    )
+      fio.filter((f) => f.run === r.results.meta.run_id),
+    ),
   );
   return { runs, migrations, fio, ratios };
 }

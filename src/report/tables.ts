@@ -206,7 +206,7 @@ export function fairnessNotes(data: ReportData): string[] {
   if (data.fio.some((c) => c.job === 'randread')) {
     notes.push(
       'fio random reads are not a fair Filestore/Bluestore comparison when the image fits in RAM: Filestore reads go through the OSD host’s kernel page cache, ' +
-        'Bluestore reads use O_DIRECT and its own cache bounded by osd_memory_target (it warms up between repeats). Compare writes; read numbers need a working set well above RAM or dropped caches.'
+        'Bluestore reads use O_DIRECT and its own cache bounded by osd_memory_target (it warms up between repeats). Compare writes; read numbers need a working set well above RAM or dropped caches.',
     );
   }
   for (const r of data.runs) {
@@ -216,7 +216,7 @@ export function fairnessNotes(data: ReportData): string[] {
       notes.push(`${id}: VMs ran under TCG (no KVM): guest CPU is emulated; migration times are link-bound only when total ÷ bound is close to 1.`);
     if (c?.storage.rotational)
       notes.push(
-        `${id}: the disk reports itself as rotational, so Bluestore used its HDD settings (e.g. deferred writes up to 64k); on a virtual disk this may not match the hardware.`
+        `${id}: the disk reports itself as rotational, so Bluestore used its HDD settings (e.g. deferred writes up to 64k); on a virtual disk this may not match the hardware.`,
       );
     if (c && /not read back/.test(c.link.shaping))
       notes.push(`${id}: the link shaping was not read back from tc; the bound uses the spec's bandwidth.`);
@@ -227,8 +227,8 @@ export function fairnessNotes(data: ReportData): string[] {
   for (const c of failed)
     notes.push(
       `${c.run}: ${c.backend} ${c.flavor} load ${c.load}: ${c.failed} migration(s) did not complete and are left out of the medians: ${c.reasons.join(
-        '; '
-      )}.`
+        '; ',
+      )}.`,
     );
   return notes;
 }

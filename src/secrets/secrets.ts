@@ -83,7 +83,10 @@ export interface GenerateOptions {
 export function completeSecrets(existing: Partial<z.output<typeof secretsSchema>> | undefined, options: GenerateOptions = {}): Secrets {
   const random = options.random ?? randomBytes;
   const now = options.now ?? Date.now();
-  const passwords = Object.fromEntries(PASSWORD_NAMES.map((n) => [n, existing?.passwords?.[n] ?? generatePassword(random)])) as Record<PasswordName, string>;
+  const passwords = Object.fromEntries(PASSWORD_NAMES.map((n) => [n, existing?.passwords?.[n] ?? generatePassword(random)])) as Record<
+    PasswordName,
+    string
+  >;
   const cephx = Object.fromEntries(CEPHX_ENTITIES.map((e) => [e, existing?.cephx?.[e] ?? cephxKey(random(16), now)])) as Record<CephxEntity, string>;
   return { version: 1, passwords, cephx, rbd_secret_uuid: existing?.rbd_secret_uuid ?? (options.uuid ?? randomUUID)() };
 }

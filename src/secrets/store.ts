@@ -14,7 +14,10 @@ export function secretsPath(specName: string, root = '.'): string {
 /** Bad or unreadable secrets file: names the file and the key path, never the value. */
 export class SecretsFileError extends Error {
   readonly exitCode = 2;
-  constructor(readonly file: string, detail: string) {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
     super(`${file}: ${detail}`);
     this.name = 'SecretsFileError';
   }
@@ -50,7 +53,10 @@ export function loadOrCreateSecrets(file: string, options: GenerateOptions = {})
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new SecretsFileError(file, `not valid JSON (${(err as Error).message.split('\n')[0]}); allowed: the file \`testbed render\` wrote. Restore it from a backup; deleting it makes new secrets, which a deployed testbed will not accept`);
+    throw new SecretsFileError(
+      file,
+      `not valid JSON (${(err as Error).message.split('\n')[0]}); allowed: the file \`testbed render\` wrote. Restore it from a backup; deleting it makes new secrets, which a deployed testbed will not accept`,
+    );
   }
   const parsed = secretsSchema.safeParse(raw);
   if (!parsed.success) {

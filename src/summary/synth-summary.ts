@@ -34,7 +34,9 @@ export function summarizeSynth(stackName: string, synth: SynthesizedStack): stri
   if (inventory?.hosts) {
     lines.push('', 'hosts:');
     for (const h of inventory.hosts) {
-      const osds = h.osds.length ? `  OSDs: ${['filestore', 'bluestore'].map((b) => `${h.osds.filter((o) => o.backend === b).length} ${b}`).join(', ')}` : '';
+      const osds = h.osds.length
+        ? `  OSDs: ${['filestore', 'bluestore'].map((b) => `${h.osds.filter((o) => o.backend === b).length} ${b}`).join(', ')}`
+        : '';
       lines.push(`  ${h.name.padEnd(14)} ${h.ip.padEnd(15)} ${h.roles.join(', ')}${osds}`);
     }
   }

@@ -83,7 +83,7 @@ describe('the testbed spec', () => {
   });
 
   it('fails on YAML syntax errors with their line', () => {
-    expect(problemsOf('ceph:\n  mons: [3\n')).toMatch(/^bad\.yaml: 1 problem.*\n  - bad\.yaml: line \d+, column \d+: YAML syntax error/);
+    expect(problemsOf('ceph:\n  mons: [3\n')).toMatch(/^bad\.yaml: 1 problem.*\n {2}- bad\.yaml: line \d+, column \d+: YAML syntax error/);
   });
 
   it('fails when the file cannot be read', () => {

@@ -128,7 +128,7 @@ describe('the cloud executor over the Compute API', () => {
 
   it('fails to boot without a template, saying how to make one', async () => {
     await expect(make(new FakeNova('completed')).bootVm('filestore', 'large', 'none')).rejects.toThrow(
-      'cloud: no ACTIVE template server for pool "filestore" and flavor "large"; create one boot-from-volume server of flavor large with a volume of the "filestore" volume type and metadata testbed-experiment=filestore/large'
+      'cloud: no ACTIVE template server for pool "filestore" and flavor "large"; create one boot-from-volume server of flavor large with a volume of the "filestore" volume type and metadata testbed-experiment=filestore/large',
     );
   });
 });

@@ -30,7 +30,7 @@ describe('the fio job for RBD', () => {
         '--runtime=30',
         '--ramp_time=2',
         '--output-format=json',
-      ])
+      ]),
     );
     expect(args.find((a) => a.startsWith('--percentile_list='))).toContain('99.99');
   });
@@ -38,7 +38,7 @@ describe('the fio job for RBD', () => {
   it('turns the RBD cache off through the Ceph client environment, not through a fio option', () => {
     expect(fioEnv('/lab/ceph.conf')).toEqual({ CEPH_CONF: '/lab/ceph.conf', CEPH_ARGS: '--rbd_cache=false' });
     expect(fioRbdArgs({ pool: 'p', image: 'i' }, 'randread', { block_size: '4k', iodepth: 32, runtime_s: 1, ramp_s: 0 }).join(' ')).not.toMatch(
-      /cache/
+      /cache/,
     );
   });
 });
@@ -79,7 +79,7 @@ describe.skipIf(!hasBinary('fio'))('the fio JSON parser on real fio output', () 
 describe('the fio JSON parser on bad input', () => {
   it('fails on output without JSON', () => {
     expect(() => parseFioJson('fio: failed to connect to cluster')).toThrowErrorMatchingInlineSnapshot(
-      `[FioOutputError: fio output: no JSON object found]`
+      `[FioOutputError: fio output: no JSON object found]`,
     );
   });
 

@@ -33,7 +33,7 @@ describe('the experiment matrix', () => {
 
   it('fails on an unknown pool, flavor or load, naming the option, the value and what is allowed', () => {
     expect(() => buildMatrix(spec, { pools: ['ssd'] })).toThrowErrorMatchingInlineSnapshot(
-      `[MatrixError: --pools: unknown "ssd"; allowed: filestore, bluestore]`
+      `[MatrixError: --pools: unknown "ssd"; allowed: filestore, bluestore]`,
     );
     expect(() => buildMatrix(spec, { flavors: ['tiny'] })).toThrow('--flavors: unknown "tiny"; allowed: small, medium, large, xlarge');
     expect(() => buildMatrix(spec, { loads: ['cpu'] })).toThrow('--load: unknown "cpu"; allowed: none, memory');

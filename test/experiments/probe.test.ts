@@ -27,7 +27,7 @@ describe('the longest gap between successful probes', () => {
 
   it('fails on a target that is neither http:// nor tcp://HOST:PORT', () => {
     expect(() => parseProbeUrl('ftp://x/')).toThrowErrorMatchingInlineSnapshot(
-      `[Error: probe target "ftp://x/" has an unsupported form; allowed: http://HOST[:PORT]/PATH or tcp://HOST:PORT]`
+      `[Error: probe target "ftp://x/" has an unsupported form; allowed: http://HOST[:PORT]/PATH or tcp://HOST:PORT]`,
     );
   });
 

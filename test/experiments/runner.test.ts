@@ -54,13 +54,21 @@ describe('the experiment runner', () => {
     expect(ex.calls.filter((c) => c.startsWith('prefill'))).toEqual(['prefill filestore', 'prefill bluestore']);
     expect(ex.calls.indexOf('prefill bluestore')).toBeLessThan(ex.calls.indexOf('fio bluestore-randwrite-r1'));
     // and the CSVs hold one line per row plus the header
-    expect(readFileSync(join(root, 'r1', 'migrations.csv'), 'utf8').trim().split('\n')).toHaveLength(17);
-    expect(readFileSync(join(root, 'r1', 'fio.csv'), 'utf8').trim().split('\n')).toHaveLength(13);
+    expect(
+      readFileSync(join(root, 'r1', 'migrations.csv'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(17);
+    expect(
+      readFileSync(join(root, 'r1', 'fio.csv'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(13);
     // and progress names the cell, the ETA and the last result
     expect(
       lines.some((l) =>
-        /^\[cell 1\/12 filestore × small × load none · step 2\/\d+\] ETA \S+ · last: filestore-small-none-r1 compute-1→compute-2 completed/.test(l)
-      )
+        /^\[cell 1\/12 filestore × small × load none · step 2\/\d+\] ETA \S+ · last: filestore-small-none-r1 compute-1→compute-2 completed/.test(l),
+      ),
     ).toBe(true);
   });
 
@@ -94,7 +102,7 @@ describe('the experiment runner', () => {
     // THEN it stops with a resumable error, and the first two cells are on disk
     await expect(run).rejects.toThrow(RunInterruptedError);
     await expect(run).rejects.toThrow(
-      'run r3 stopped: simulated crash: QEMU did not start. What was recorded is kept; continue with: testbed experiment run --resume r3'
+      'run r3 stopped: simulated crash: QEMU did not start. What was recorded is kept; continue with: testbed experiment run --resume r3',
     );
     const partial = readRun(join(root, 'r3')).results;
     expect(partial.meta).toMatchObject({ complete: false, interrupted: 'simulated crash: QEMU did not start' });

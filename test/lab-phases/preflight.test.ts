@@ -10,7 +10,9 @@ describe('the lab preflight', () => {
   it('accepts QEMU 7.2 under KVM but refuses it under TCG, with the backports fix', () => {
     const v = judgePreflight({ ...healthy, hasKvm: false }, 'auto');
     expect(v.accel).toBe('tcg');
-    expect(v.problems).toEqual(['QEMU 7.2.22 under TCG loses guest writes during live migration (fixed in 9.0): install QEMU from bookworm-backports']);
+    expect(v.problems).toEqual([
+      'QEMU 7.2.22 under TCG loses guest writes during live migration (fixed in 9.0): install QEMU from bookworm-backports',
+    ]);
     expect(v.fixes.at(-1)).toBe('apt-get update && apt-get install -y -t bookworm-backports qemu-system-x86 qemu-utils qemu-block-extra');
     expect(judgePreflight({ ...healthy, hasKvm: false, qemuVersion: [10, 0, 2] }, 'auto').problems).toEqual([]);
   });
@@ -26,7 +28,9 @@ describe('the lab preflight', () => {
   });
 
   it('fails when KVM is required but absent', () => {
-    expect(judgePreflight({ ...healthy, hasKvm: false, qemuVersion: [10, 0, 2] }, 'kvm').problems).toEqual(['lab.accel is kvm but /dev/kvm is missing: set lab.accel to auto or tcg']);
+    expect(judgePreflight({ ...healthy, hasKvm: false, qemuVersion: [10, 0, 2] }, 'kvm').problems).toEqual([
+      'lab.accel is kvm but /dev/kvm is missing: set lab.accel to auto or tcg',
+    ]);
   });
 
   it('reads the QEMU version line', () => {

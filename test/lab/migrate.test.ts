@@ -43,7 +43,7 @@ describe.skipIf(skip)('live migration in the lab', () => {
     rmSync(`${LAB_DIR}/disks`, { recursive: true, force: true });
   });
 
-  it('migrates a writing 256 MiB VM there and back with nothing lost and real downtime above QEMU\'s', async () => {
+  it("migrates a writing 256 MiB VM there and back with nothing lost and real downtime above QEMU's", async () => {
     // GIVEN a small VM on compute-1 whose disk is a raw file both hosts open, dirtying 64 MiB at 32 MiB/s
     const vm = await vms.boot({
       name: 'vm-test',

@@ -19,7 +19,13 @@ const vm: VmDefinition = {
 describe('lab QEMU and guest parts', () => {
   it('builds an incoming QEMU argv with the RBD disk, fixed MAC, prealloc and padded RAM under old TCG', () => {
     // GIVEN QEMU 7.2 under TCG WHEN the incoming side's argv is built
-    const args = qemuArgs(vm, { accel: 'tcg', version: '7.2.22', major: 7, ramPadKib: 4 }, { kernel: '/k', initrd: '/i' }, runFiles('/lab', 'vm-a', 'compute-2'), { incoming: true });
+    const args = qemuArgs(
+      vm,
+      { accel: 'tcg', version: '7.2.22', major: 7, ramPadKib: 4 },
+      { kernel: '/k', initrd: '/i' },
+      runFiles('/lab', 'vm-a', 'compute-2'),
+      { incoming: true },
+    );
     // THEN it carries what the lab relies on
     const after = (flag: string) => args[args.indexOf(flag) + 1];
     expect(after('-m')).toBe('262148k');
@@ -31,7 +37,9 @@ describe('lab QEMU and guest parts', () => {
   });
 
   it('refuses TCG on QEMU < 9 with the apt command, and accepts KVM or QEMU 10', () => {
-    expect(qemuPreflightProblem({ accel: 'tcg', version: '7.2.22', major: 7, ramPadKib: 4 })).toMatch(/apt-get install -y -t bookworm-backports qemu-system-x86/);
+    expect(qemuPreflightProblem({ accel: 'tcg', version: '7.2.22', major: 7, ramPadKib: 4 })).toMatch(
+      /apt-get install -y -t bookworm-backports qemu-system-x86/,
+    );
     expect(qemuPreflightProblem({ accel: 'kvm', version: '7.2.22', major: 7, ramPadKib: 0 })).toBeUndefined();
     expect(qemuPreflightProblem({ accel: 'tcg', version: '10.0.2', major: 10, ramPadKib: 0 })).toBeUndefined();
   });
@@ -52,8 +60,10 @@ describe('lab QEMU and guest parts', () => {
     expect(text).toContain('TRAILER!!!\0');
   });
 
-  it('reads the guest\'s last STAT line and scales the migration timeout by RAM', () => {
-    const stat = lastGuestStat('STAT t_ms=1 dirty_mib_s=10.0 disk_seq=4 mem_total_kib=200 mem_avail_kib=50 cpu_busy_pct=3\nSTAT t_ms=2 dirty_mib_s=32.0 disk_seq=9 mem_total_kib=200 mem_avail_kib=100 cpu_busy_pct=5\n');
+  it("reads the guest's last STAT line and scales the migration timeout by RAM", () => {
+    const stat = lastGuestStat(
+      'STAT t_ms=1 dirty_mib_s=10.0 disk_seq=4 mem_total_kib=200 mem_avail_kib=50 cpu_busy_pct=3\nSTAT t_ms=2 dirty_mib_s=32.0 disk_seq=9 mem_total_kib=200 mem_avail_kib=100 cpu_busy_pct=5\n',
+    );
     expect(stat).toEqual({ dirtyMibS: 32, diskSeq: 9, memTotalKib: 200, memAvailKib: 100, cpuBusyPct: 5 });
     const lm = testbedSpecSchema.parse({}).live_migration;
     expect(migrationTimeoutMs(lm, 2048)).toBe(1_600_000);

@@ -11,10 +11,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const isRoot = process.getuid?.() === 0;
-const labUp = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout?.split('\n').some((l) => l.startsWith('tb-')) ?? false;
+const labUp =
+  spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout?.split('\n')
+    .some((l) => l.startsWith('tb-')) ?? false;
 const skip = !isRoot || labUp;
 if (!isRoot) console.warn('SKIPPED: the lab smoke test needs root (network namespaces, tc, Ceph daemons)');
-if (labUp) console.warn('SKIPPED: the lab smoke test: a lab is already up on this machine (tb-* namespaces); `npx cdktf destroy lab --auto-approve` first');
+if (labUp)
+  console.warn('SKIPPED: the lab smoke test: a lab is already up on this machine (tb-* namespaces); `npx cdktf destroy lab --auto-approve` first');
 
 const LAB_DIR = '/var/tmp/tb-smoke-lab';
 const dir = mkdtempSync(join(tmpdir(), 'tb-smoke-'));
@@ -46,7 +50,22 @@ function labProcesses(): string[] {
 }
 
 function probeInController(urls: string[]) {
-  const child = spawn('ip', ['netns', 'exec', 'tb-controller', process.execPath, resolve('bin/testbed.mjs'), 'experiment', 'probe', ...urls.flatMap((u) => ['--url', u]), '--interval-ms', '10'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      'tb-controller',
+      process.execPath,
+      resolve('bin/testbed.mjs'),
+      'experiment',
+      'probe',
+      ...urls.flatMap((u) => ['--url', u]),
+      '--interval-ms',
+      '10',
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const started = new Promise<void>((ok) => child.stderr.on('data', (d: Buffer) => d.toString().includes('probing') && ok()));
@@ -86,7 +105,10 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
     const s = JSON.parse(status.stdout);
     expect(s.healthy, status.stdout).toBe(true);
     expect(s.ceph.health).toBe('HEALTH_OK');
-    expect(s.vms.map((v: { name: string; disk: { pool: string } }) => [v.name, v.disk.pool]).sort()).toEqual([['bluestore-small', 'bluestore'], ['filestore-small', 'filestore']]);
+    expect(s.vms.map((v: { name: string; disk: { pool: string } }) => [v.name, v.disk.pool]).sort()).toEqual([
+      ['bluestore-small', 'bluestore'],
+      ['filestore-small', 'filestore'],
+    ]);
   }, 600_000);
 
   it('migrates each VM there and back while it writes, with nothing lost, and the probe through HAProxy recovers', async () => {
@@ -124,7 +146,25 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
   }, 300_000);
 
   it('runs one experiment cell with fio and writes its report', () => {
-    const r = testbed(['experiment', 'run', '--target', 'lab', '--pools', 'filestore', '--flavors', 'small', '--load', 'memory', '--reps', '1', '--out', join(dir, 'results')], 600_000);
+    const r = testbed(
+      [
+        'experiment',
+        'run',
+        '--target',
+        'lab',
+        '--pools',
+        'filestore',
+        '--flavors',
+        'small',
+        '--load',
+        'memory',
+        '--reps',
+        '1',
+        '--out',
+        join(dir, 'results'),
+      ],
+      600_000,
+    );
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     const runDir = /^results: (.+)$/m.exec(r.stdout)![1]!.trim();
     const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
@@ -141,10 +181,22 @@ describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, m
   it('destroys the lab with cdktf and leaves nothing behind', () => {
     const destroy = cdktf(['destroy', 'lab']);
     expect(destroy.code, destroy.out.slice(-3000)).toBe(0);
-    expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('tb-'))).toEqual([]);
+    expect(
+      spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.startsWith('tb-')),
+    ).toEqual([]);
     expect(labProcesses()).toEqual([]);
-    expect(readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(LAB_DIR))).toEqual([]);
-    expect(spawnSync('losetup', ['-a'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(LAB_DIR))).toEqual([]);
+    expect(
+      readFileSync('/proc/mounts', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(LAB_DIR)),
+    ).toEqual([]);
+    expect(
+      spawnSync('losetup', ['-a'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(LAB_DIR)),
+    ).toEqual([]);
     expect(existsSync(LAB_DIR)).toBe(false);
   }, 600_000);
 });

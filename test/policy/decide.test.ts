@@ -117,7 +117,12 @@ describe('decide()', () => {
 
   it('gives every VM a decision with a reason', () => {
     // GIVEN VMs in each state
-    const vms = [vm('a', 'h1', { cpuPct: 10, ramPct: 10 }), vm('b', 'h1'), vm('c', 'h2', { cpuPct: 90 }), vm('d', 'h2', { cpuPct: 1, ramPct: 1, cpuAvgPct: 9, ramAvgPct: 9 })];
+    const vms = [
+      vm('a', 'h1', { cpuPct: 10, ramPct: 10 }),
+      vm('b', 'h1'),
+      vm('c', 'h2', { cpuPct: 90 }),
+      vm('d', 'h2', { cpuPct: 1, ramPct: 1, cpuAvgPct: 9, ramAvgPct: 9 }),
+    ];
     const plan = decide(snapshot([host('h1'), host('h2')], vms), settings());
     // THEN
     expect(plan.decisions.map((d) => [d.vmId, d.state])).toEqual([
@@ -140,12 +145,15 @@ describe('decide()', () => {
   });
 
   it('warns once that unknown dirty rates were estimated conservatively', () => {
-    const plan = decide(snapshot([host('h1')], [vm('a', 'h1', { dirtyBytesPerS: undefined }), vm('b', 'h1', { dirtyBytesPerS: undefined })]), settings());
+    const plan = decide(
+      snapshot([host('h1')], [vm('a', 'h1', { dirtyBytesPerS: undefined }), vm('b', 'h1', { dirtyBytesPerS: undefined })]),
+      settings(),
+    );
     expect(plan.warnings).toEqual([expect.stringMatching(/^dirty rate unknown for 2 VM\(s\): assumed β = 0.5/)]);
   });
 
   describe('the W1 migration direction (A6)', () => {
-    it('moves VMj onto VMi\'s host when that host stays at or under high with both VMs', () => {
+    it("moves VMj onto VMi's host when that host stays at or under high with both VMs", () => {
       // GIVEN j (low) on h1 and i (lower) on h2, h2 with room
       const vms = [vm('j', 'h1', { cpuPct: 20, ramPct: 20 }), vm('i', 'h2', { cpuPct: 5, ramPct: 5 })];
       for (const mode of ['paper', 'safe'] as const) {
@@ -155,7 +163,7 @@ describe('decide()', () => {
       }
     });
 
-    it('moves VMi onto VMj\'s host the other way when VMi\'s host would exceed high', () => {
+    it("moves VMi onto VMj's host the other way when VMi's host would exceed high", () => {
       // GIVEN VMi's host h2 at 69.9 % CPU: adding j (20 % of 2 of 16 vCPUs = 2.5 points) exceeds 70
       const vms = [vm('j', 'h1', { cpuPct: 20, ramPct: 20 }), vm('i', 'h2', { cpuPct: 5, ramPct: 5 })];
       const plan = decide(snapshot([host('h1'), host('h2', { cpuPct: 69.9 })], vms), settings({ mode: 'paper' }));
@@ -231,7 +239,10 @@ describe('decide()', () => {
     });
 
     it('respects anti-affinity', () => {
-      const vms = [vm('j', 'h1', { cpuPct: 20, ramPct: 20, antiAffinityGroup: 'g' }), vm('i', 'h2', { cpuPct: 5, ramPct: 5, antiAffinityGroup: 'g' })];
+      const vms = [
+        vm('j', 'h1', { cpuPct: 20, ramPct: 20, antiAffinityGroup: 'g' }),
+        vm('i', 'h2', { cpuPct: 5, ramPct: 5, antiAffinityGroup: 'g' }),
+      ];
       const plan = decide(snapshot(two, vms), settings());
       expect(migrations(plan.actions)).toEqual([]);
       expect(plan.decisions.find((d) => d.vmId === 'j')!.reason).toMatch(/anti-affinity group g already on h2/);
@@ -245,7 +256,10 @@ describe('decide()', () => {
     });
 
     it('skips a VM whose pre-copy would not converge', () => {
-      const vms = [vm('j', 'h1', { cpuPct: 20, ramPct: 20, dirtyBytesPerS: 200 * MIB }), vm('i', 'h2', { cpuPct: 5, ramPct: 5, dirtyBytesPerS: 200 * MIB })];
+      const vms = [
+        vm('j', 'h1', { cpuPct: 20, ramPct: 20, dirtyBytesPerS: 200 * MIB }),
+        vm('i', 'h2', { cpuPct: 5, ramPct: 5, dirtyBytesPerS: 200 * MIB }),
+      ];
       const plan = decide(snapshot(two, vms), settings({ vmnetLimitMiB: 1e9 }));
       expect(migrations(plan.actions)).toEqual([]);
       expect(plan.decisions.find((d) => d.vmId === 'j')!.reason).toMatch(/pre-copy would not converge/);
@@ -269,7 +283,8 @@ describe('decide()', () => {
   });
 
   describe('state 0', () => {
-    const idle = (over = {}) => vm('z', 'h1', { cpuPct: 1, ramPct: 1, cpuAvgPct: 9, ramAvgPct: 9, ip: '10.0.0.9', lb: { backend: 'web', server: 'z' }, ...over });
+    const idle = (over = {}) =>
+      vm('z', 'h1', { cpuPct: 1, ramPct: 1, cpuAvgPct: 9, ramAvgPct: 9, ip: '10.0.0.9', lb: { backend: 'web', server: 'z' }, ...over });
     const plan = (over: object, s: object) => decide(snapshot([host('h1')], [idle(over)]), settings(s)).actions.filter((a) => a.kind !== 'weight');
 
     it.each<[string, object, object, PlanAction['kind'] | 'none']>([

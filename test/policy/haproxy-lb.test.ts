@@ -82,7 +82,7 @@ describe.skipIf(!haveHaproxy)('the HAProxy driver, against a real haproxy on a u
     expect((await lb.readBack()).map((s) => s.server)).toEqual(['vm1', 'vm2']);
   });
 
-  it('fails with haproxy\'s own message for an unknown server', async () => {
+  it("fails with haproxy's own message for an unknown server", async () => {
     await expect(lb.setWeight({ backend: 'web', server: 'nope' }, 10)).rejects.toThrow(/"set server web\/nope weight 10" failed: .*No such server/);
   });
 

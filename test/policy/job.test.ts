@@ -13,8 +13,23 @@ function metricsOf(server: ContractServer): MetricsSource {
       return {
         takenAt: now,
         warnings: [],
-        vms: server.state.servers.map((s) => ({ id: s.id, host: s.host, cpuPct: s.cpuPct, ramPct: s.ramPct, netBytesPerS: 0, dirtyBytesPerS: 1 << 20, sampledAt: now })),
-        hosts: server.state.hypervisors.map((h) => ({ name: h.name, vcpus: h.vcpus, memoryMiB: h.memoryMiB, cpuPct: 10, ramPct: 10, sampledAt: now })),
+        vms: server.state.servers.map((s) => ({
+          id: s.id,
+          host: s.host,
+          cpuPct: s.cpuPct,
+          ramPct: s.ramPct,
+          netBytesPerS: 0,
+          dirtyBytesPerS: 1 << 20,
+          sampledAt: now,
+        })),
+        hosts: server.state.hypervisors.map((h) => ({
+          name: h.name,
+          vcpus: h.vcpus,
+          memoryMiB: h.memoryMiB,
+          cpuPct: 10,
+          ramPct: 10,
+          sampledAt: now,
+        })),
       };
     },
   };
@@ -25,7 +40,15 @@ describe('one cycle of the policy job', () => {
   let events: JobEvent[];
   const job = (over: Partial<ConstructorParameters<typeof PolicyJob>[0]> = {}) => {
     const compute = new NovaComputeApi(new NovaClient({ credentials: loadCredentials(server.env), retryDelayMs: 5 }));
-    return new PolicyJob({ metrics: metricsOf(server), compute, settings: settings({ maxMigrationsPerCycle: 1 }), dryRun: false, emit: (e) => events.push(e), pollMs: 20, ...over });
+    return new PolicyJob({
+      metrics: metricsOf(server),
+      compute,
+      settings: settings({ maxMigrationsPerCycle: 1 }),
+      dryRun: false,
+      emit: (e) => events.push(e),
+      pollMs: 20,
+      ...over,
+    });
   };
   beforeEach(async () => {
     server = await startNovaContract({ migrationPolls: 2 });
@@ -58,7 +81,14 @@ describe('one cycle of the policy job', () => {
 
   it('records a refused migration (409) as failed and continues', async () => {
     // GIVEN the server is already busy in Nova's eyes
-    server.state.migrations.push({ id: 99, serverId: server.state.servers[0]!.id, source: 'compute-1', dest: 'compute-2', status: 'running', polls: 0 });
+    server.state.migrations.push({
+      id: 99,
+      serverId: server.state.servers[0]!.id,
+      source: 'compute-1',
+      dest: 'compute-2',
+      status: 'running',
+      polls: 0,
+    });
     await job().cycle();
     expect(events.find((e) => e.type === 'migration:end')).toMatchObject({ state: 'failed', error: expect.stringMatching(/HTTP 409/) });
   });

@@ -5,7 +5,12 @@ import { acquireLeaderLock } from '../../src/policy/leader.js';
 import { backoffDelay, startLoop, type Clock, type LoopEvent } from '../../src/policy/loop.js';
 
 /** The system clock on vitest's fake timers, with a fixed jitter (random 0.5 → factor 1.0). */
-const fakeClock: Clock = { now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), random: () => 0.5 };
+const fakeClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  random: () => 0.5,
+};
 
 describe('backoffDelay', () => {
   it.each([
@@ -62,7 +67,13 @@ describe('the policy loop', () => {
     const events: LoopEvent[] = [];
     const ac = new AbortController();
     let calls = 0;
-    const loop = startLoop({ intervalMs: 600_000, clock: fakeClock, signal: ac.signal, onEvent: (e) => events.push(e), cycle: async () => void (calls += 1) });
+    const loop = startLoop({
+      intervalMs: 600_000,
+      clock: fakeClock,
+      signal: ac.signal,
+      onEvent: (e) => events.push(e),
+      cycle: async () => void (calls += 1),
+    });
     await vi.advanceTimersByTimeAsync(10);
     // WHEN SIGTERM arrives mid-sleep
     ac.abort('SIGTERM');
@@ -94,7 +105,15 @@ describe('the policy loop', () => {
   });
 
   it('survives a throwing event listener', async () => {
-    const loop = startLoop({ intervalMs: 1000, clock: fakeClock, maxCycles: 2, onEvent: () => { throw new Error('bad logger'); }, cycle: async () => {} });
+    const loop = startLoop({
+      intervalMs: 1000,
+      clock: fakeClock,
+      maxCycles: 2,
+      onEvent: () => {
+        throw new Error('bad logger');
+      },
+      cycle: async () => {},
+    });
     await vi.advanceTimersByTimeAsync(1000);
     await expect(loop.done).resolves.toBeUndefined();
   });

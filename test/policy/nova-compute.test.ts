@@ -66,7 +66,9 @@ describe('the Nova driver, against the Keystone/Nova contract server', () => {
       if (st.state === 'completed' || st.state === 'failed') break;
     }
     // THEN the request followed the contract, and the server ended on compute-2
-    expect(server.state.log.find((l) => l.path.endsWith('/action'))!.body).toEqual({ 'os-migrateLive': { host: 'compute-2', block_migration: 'auto' } });
+    expect(server.state.log.find((l) => l.path.endsWith('/action'))!.body).toEqual({
+      'os-migrateLive': { host: 'compute-2', block_migration: 'auto' },
+    });
     expect(handle).toMatchObject({ sourceHost: 'compute-1', targetHost: 'compute-2' });
     expect(states).toEqual(['running', 'running', 'completed']);
     expect((await s.api.listServers())[0]!.host).toBe('compute-2');
@@ -117,7 +119,9 @@ describe('the Nova driver, against the Keystone/Nova contract server', () => {
     const vm = server.state.servers[0]!;
     await s.api.listHosts(); // authenticate first
     server.state.faults.fail5xx = 1;
-    await expect(s.nova.request('POST', `/servers/${vm.id}/action`, { 'os-migrateLive': { host: 'compute-2', block_migration: 'auto' } })).rejects.toThrow(/HTTP 503/);
+    await expect(
+      s.nova.request('POST', `/servers/${vm.id}/action`, { 'os-migrateLive': { host: 'compute-2', block_migration: 'auto' } }),
+    ).rejects.toThrow(/HTTP 503/);
     // THEN exactly one POST reached Nova, and no migration started
     expect(server.state.log.filter((l) => l.path.endsWith('/action'))).toHaveLength(1);
     expect(server.state.migrations).toEqual([]);

@@ -133,11 +133,22 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const apiVersion = req.headers['openstack-api-version'];
-    state.log.push({ method, path, token: typeof req.headers['x-auth-token'] === 'string', microversion: typeof apiVersion === 'string' ? apiVersion : undefined, ...(path.endsWith('/action') ? { body } : {}) });
+    state.log.push({
+      method,
+      path,
+      token: typeof req.headers['x-auth-token'] === 'string',
+      microversion: typeof apiVersion === 'string' ? apiVersion : undefined,
+      ...(path.endsWith('/action') ? { body } : {}),
+    });
     if (state.faults.slowMs > 0) await new Promise((r) => setTimeout(r, state.faults.slowMs));
 
     if (path === '/identity/v3/auth/tokens' && method === 'POST') {
-      const b = body as { auth?: { identity?: { methods?: string[]; password?: { user?: { name?: string; password?: string; domain?: { name?: string } } } }; scope?: { project?: { name?: string } } } };
+      const b = body as {
+        auth?: {
+          identity?: { methods?: string[]; password?: { user?: { name?: string; password?: string; domain?: { name?: string } } } };
+          scope?: { project?: { name?: string } };
+        };
+      };
       const user = b?.auth?.identity?.password?.user;
       if (!b?.auth?.identity?.methods?.includes('password') || user?.name !== username || user?.password !== password || !user?.domain?.name) {
         return send(res, 401, { error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } });
@@ -149,14 +160,27 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
       return send(
         res,
         201,
-        { token: { methods: ['password'], expires_at: expires, catalog: [{ type: 'compute', name: 'nova', endpoints: [{ interface: 'public', region: 'RegionOne', region_id: 'RegionOne', url: `${base}/compute/v2.1` }] }] } },
+        {
+          token: {
+            methods: ['password'],
+            expires_at: expires,
+            catalog: [
+              {
+                type: 'compute',
+                name: 'nova',
+                endpoints: [{ interface: 'public', region: 'RegionOne', region_id: 'RegionOne', url: `${base}/compute/v2.1` }],
+              },
+            ],
+          },
+        },
         { 'X-Subject-Token': token },
       );
     }
 
     if (!path.startsWith('/compute/v2.1/')) return fault(res, 404, 'itemNotFound', 'Not found');
     const token = req.headers['x-auth-token'];
-    if (typeof token !== 'string' || !tokens.has(token)) return send(res, 401, { error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } });
+    if (typeof token !== 'string' || !tokens.has(token))
+      return send(res, 401, { error: { code: 401, message: 'The request you have made requires authentication.', title: 'Unauthorized' } });
     // Microversion: absent → 2.1; "latest" → max; outside [2.1, max] → 406.
     let version = mv('2.1');
     if (typeof apiVersion === 'string') {
@@ -197,7 +221,14 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
     if (method === 'POST' && rest === '/servers') {
       const b = body as { server?: { name?: string; metadata?: Record<string, string> } };
       if (!b?.server?.name) return fault(res, 400, 'badRequest', "'name' is a required property");
-      const s: FakeServer = { ...state.servers[0]!, id: randomUUID(), name: b.server.name, metadata: b.server.metadata ?? {}, status: 'BUILD', bornAt: Date.now() };
+      const s: FakeServer = {
+        ...state.servers[0]!,
+        id: randomUUID(),
+        name: b.server.name,
+        metadata: b.server.metadata ?? {},
+        status: 'BUILD',
+        bornAt: Date.now(),
+      };
       state.servers.push(s);
       return send(res, 202, { server: { id: s.id, links: [], adminPass: 'never-log-this' } }, vHeader);
     }
@@ -215,13 +246,22 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
     if (sub === '/action' && method === 'POST') {
       const live = (body as Record<string, { host?: string | null; block_migration?: unknown }>)?.['os-migrateLive'];
       if (!live) return fault(res, 400, 'badRequest', 'Unsupported action');
-      if (live.block_migration === 'auto' && version < mv('2.25')) return fault(res, 400, 'badRequest', "Invalid input for field/attribute block_migration. Value: auto. 'auto' is not of type 'boolean'");
-      if (live.host && !state.hypervisors.some((h) => h.name === live.host)) return fault(res, 400, 'badRequest', `Compute host ${live.host} could not be found.`);
+      if (live.block_migration === 'auto' && version < mv('2.25'))
+        return fault(res, 400, 'badRequest', "Invalid input for field/attribute block_migration. Value: auto. 'auto' is not of type 'boolean'");
+      if (live.host && !state.hypervisors.some((h) => h.name === live.host))
+        return fault(res, 400, 'badRequest', `Compute host ${live.host} could not be found.`);
       if (s.status !== 'ACTIVE' || state.migrations.some((x) => x.serverId === s.id)) {
         return fault(res, 409, 'conflictingRequest', `Cannot 'os-migrateLive' instance ${s.id} while it is in task_state migrating`);
       }
       if (live.host === s.host) return fault(res, 400, 'badRequest', 'The target host is the same as the source');
-      state.migrations.push({ id: nextMigration++, serverId: s.id, source: s.host, dest: live.host ?? state.hypervisors.find((h) => h.name !== s.host)!.name, status: 'running', polls: 0 });
+      state.migrations.push({
+        id: nextMigration++,
+        serverId: s.id,
+        source: s.host,
+        dest: live.host ?? state.hypervisors.find((h) => h.name !== s.host)!.name,
+        status: 'running',
+        polls: 0,
+      });
       s.status = 'MIGRATING';
       return send(res, 202, undefined, vHeader);
     }
@@ -245,7 +285,16 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
           {
             migrations: state.migrations
               .filter((x) => x.serverId === s.id)
-              .map((x) => ({ id: x.id, server_uuid: s.id, status: x.status, source_compute: x.source, dest_compute: x.dest, memory_total_bytes: total, memory_processed_bytes: Math.min(total, (total * x.polls) / (polls + 1)), memory_remaining_bytes: Math.max(0, total - (total * x.polls) / (polls + 1)) })),
+              .map((x) => ({
+                id: x.id,
+                server_uuid: s.id,
+                status: x.status,
+                source_compute: x.source,
+                dest_compute: x.dest,
+                memory_total_bytes: total,
+                memory_processed_bytes: Math.min(total, (total * x.polls) / (polls + 1)),
+                memory_remaining_bytes: Math.max(0, total - (total * x.polls) / (polls + 1)),
+              })),
           },
           vHeader,
         );
@@ -260,7 +309,7 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
       }
     }
     if (sub === '/diagnostics' && method === 'GET') {
-      if (version < mv('2.48')) return send(res, 200, { 'cpu0_time': 0, memory: s.ramMiB * 1024 }, vHeader);
+      if (version < mv('2.48')) return send(res, 200, { cpu0_time: 0, memory: s.ramMiB * 1024 }, vHeader);
       const elapsed = (Date.now() - s.bornAt) / 1000;
       const perCpuNs = ((s.cpuPct / 100) * elapsed * 1e9) | 0;
       return send(
@@ -273,7 +322,13 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
           num_cpus: s.vcpus,
           cpu_details: Array.from({ length: s.vcpus }, (_, id) => ({ id, time: perCpuNs, utilisation: null })),
           memory_details: { maximum: s.ramMiB, used: Math.round((s.ramMiB * s.ramPct) / 100) },
-          nic_details: [{ mac_address: 'fa:16:3e:00:00:01', rx_octets: Math.round((s.netBytesPerS / 2) * elapsed), tx_octets: Math.round((s.netBytesPerS / 2) * elapsed) }],
+          nic_details: [
+            {
+              mac_address: 'fa:16:3e:00:00:01',
+              rx_octets: Math.round((s.netBytesPerS / 2) * elapsed),
+              tx_octets: Math.round((s.netBytesPerS / 2) * elapsed),
+            },
+          ],
           uptime: Math.round(elapsed),
         },
         vHeader,
@@ -290,7 +345,15 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
   const authUrl = `${base}/identity/v3`;
   return {
     authUrl,
-    env: { OS_AUTH_URL: authUrl, OS_USERNAME: username, OS_PASSWORD: password, OS_PROJECT_NAME: 'admin', OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default', OS_REGION_NAME: 'RegionOne' },
+    env: {
+      OS_AUTH_URL: authUrl,
+      OS_USERNAME: username,
+      OS_PASSWORD: password,
+      OS_PROJECT_NAME: 'admin',
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_PROJECT_DOMAIN_NAME: 'Default',
+      OS_REGION_NAME: 'RegionOne',
+    },
     state,
     close: () =>
       new Promise<void>((r) => {

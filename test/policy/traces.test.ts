@@ -69,7 +69,14 @@ describe('the planetlab-800 model', () => {
 
   it('charges an active host its SPECpower draw and an idle host nothing', () => {
     // GIVEN two 2500-MIPS VMs at 100 % on one G5 host... (type 0 needs a G5, so 2 hosts: G4 idle, G5 used)
-    const traces = { source: 'x', stepS: 300, vms: [{ id: 'a', cpu: Array(4).fill(100) }, { id: 'b', cpu: Array(4).fill(100) }] };
+    const traces = {
+      source: 'x',
+      stepS: 300,
+      vms: [
+        { id: 'a', cpu: Array(4).fill(100) },
+        { id: 'b', cpu: Array(4).fill(100) },
+      ],
+    };
     const r = simulatePlanetLab(traces, { settings: settings({ maxMigrationsPerCycle: 0 }), hosts: 2 });
     // THEN both (types 0 and 1: 2500 + 2000 MIPS) land on the G5 host, the G4 stays off
     expect(r.activeHosts).toEqual([1, 1, 1, 1]);

@@ -83,7 +83,7 @@ export async function limited<T>(tasks: readonly (() => Promise<T>)[], limit = 2
 }
 
 /** Parses INI text with the `ini` package, keeping dotted section names (`[client.nova]`, `[mon.]`) whole. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed INI is untyped; tests assert on its shape
+
 export function parseConf(text: string): Record<string, any> {
   return parseIniText(text.replace(/^\[(.+)\]\s*$/gm, (_, s: string) => `[${s.replace(/\./g, '\\.')}]`));
 }

@@ -66,7 +66,9 @@ describe('the rendered tree for the default spec', () => {
     if (!existsSync(SNAPSHOT_FILE)) return;
     const text = readFileSync(SNAPSHOT_FILE, 'utf8');
     // THEN none of the fixture's secrets appears in it, though the rendered files hold them
-    const rendered = renderWith('cloud').map((f) => f.content).join('\n');
+    const rendered = renderWith('cloud')
+      .map((f) => f.content)
+      .join('\n');
     for (const key of Object.values(fixedSecrets().cephx)) expect(rendered).toContain(key);
     expect(text).toContain('<secret>');
     for (const s of secretValues(fixedSecrets())) expect(text.includes(s)).toBe(false);
@@ -93,12 +95,16 @@ describe('ceph.conf', () => {
       osd_crush_chooseleaf_type: '1',
     });
     expect(conf.global.fsid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(conf.osd).toMatchObject({ osd_memory_target: String(4096 * 1024 * 1024), osd_journal_size: '5120', bluestore_block_db_size: String(30 * 2 ** 30) });
+    expect(conf.osd).toMatchObject({
+      osd_memory_target: String(4096 * 1024 * 1024),
+      osd_journal_size: '5120',
+      bluestore_block_db_size: String(30 * 2 ** 30),
+    });
     // xfs under Filestore: no short-name limits
     expect(conf.osd.osd_max_object_name_len).toBeUndefined();
   });
 
-  it('raises mon_max_pg_per_osd to fit the study\'s pg_num (4096 x 3 replicas on 6 OSDs per class)', () => {
+  it("raises mon_max_pg_per_osd to fit the study's pg_num (4096 x 3 replicas on 6 OSDs per class)", () => {
     // GIVEN 2048 PG replicas per OSD, plus one for the .mgr pool
     // THEN the limit is raised above them, rounded up to 50
     expect(parseIni(fileOf(renderWith('cloud'), 'ceph/ceph.conf')).global.mon_max_pg_per_osd).toBe('2050');
@@ -129,7 +135,11 @@ describe('ceph.conf', () => {
       keyring: '/data/lab/ceph/$cluster.$name.keyring',
     });
     expect(conf.global.cluster_network).toBeUndefined();
-    expect(conf.osd).toMatchObject({ osd_max_object_name_len: '256', osd_max_object_namespace_len: '64', osd_data: '/data/lab/ceph/osd/$cluster-$id' });
+    expect(conf.osd).toMatchObject({
+      osd_max_object_name_len: '256',
+      osd_max_object_namespace_len: '64',
+      osd_data: '/data/lab/ceph/osd/$cluster-$id',
+    });
     expect(Number(conf.osd.osd_memory_target)).toBeGreaterThanOrEqual(2 ** 30);
     const text = fileOf(renderWith('lab'), 'ceph/ceph.conf');
     expect(text).not.toMatch(/\/etc\/ceph|\/var\/lib\/ceph/);
@@ -142,7 +152,11 @@ describe('ceph.conf', () => {
 
   it('puts ceph.overrides last, in their own sections', () => {
     // GIVEN overrides of a key the template sets and of one it does not
-    const files = renderWith('cloud', { ceph: { overrides: { osd: { 'osd memory target': 2147483648 }, global: { mon_osd_down_out_interval: 60 }, 'client.nova': { rbd_cache: 'false' } } } });
+    const files = renderWith('cloud', {
+      ceph: {
+        overrides: { osd: { 'osd memory target': 2147483648 }, global: { mon_osd_down_out_interval: 60 }, 'client.nova': { rbd_cache: 'false' } },
+      },
+    });
     const text = fileOf(files, 'ceph/ceph.conf');
     const conf = parseIni(text);
     // THEN each lands in its section, replacing the template's value
@@ -169,7 +183,11 @@ describe('keyrings', () => {
     expect(mon['mon.'].key).toBe(secrets.cephx['mon.']);
     expect(mon['client.admin']).toMatchObject({ key: secrets.cephx['client.admin'], 'caps mon': 'allow *', 'caps osd': 'allow *' });
     const cinder = parseIni(fileOf(files, 'ceph/ceph.client.cinder.keyring'))['client.cinder'];
-    expect(cinder).toMatchObject({ key: secrets.cephx['client.cinder'], 'caps mon': 'profile rbd', 'caps osd': 'profile rbd pool=filestore, profile rbd pool=bluestore' });
+    expect(cinder).toMatchObject({
+      key: secrets.cephx['client.cinder'],
+      'caps mon': 'profile rbd',
+      'caps osd': 'profile rbd pool=filestore, profile rbd pool=bluestore',
+    });
     expect(parseIni(fileOf(files, 'ceph/ceph.client.bootstrap-osd.keyring'))['client.bootstrap-osd']['caps mon']).toBe('profile bootstrap-osd');
   });
 });
@@ -178,7 +196,17 @@ describe('nova.conf', () => {
   it('gives computes the RBD and live-migration settings from the spec, with one rbd_secret_uuid', () => {
     // GIVEN live-migration settings that differ from the defaults
     const files = renderWith('cloud', {
-      live_migration: { downtime_ms: 300, downtime_steps: 5, downtime_delay_s: 10, completion_timeout_s: 0, timeout_action: 'force_complete', permit_post_copy: true, permit_auto_converge: true, bandwidth_mib: 100, max_concurrent: 2 },
+      live_migration: {
+        downtime_ms: 300,
+        downtime_steps: 5,
+        downtime_delay_s: 10,
+        completion_timeout_s: 0,
+        timeout_action: 'force_complete',
+        permit_post_copy: true,
+        permit_auto_converge: true,
+        bandwidth_mib: 100,
+        max_concurrent: 2,
+      },
     });
     const c1 = parseIni(fileOf(files, 'nova/compute-1.conf'));
     const c2 = parseIni(fileOf(files, 'nova/compute-2.conf'));
@@ -212,7 +240,11 @@ describe('nova.conf', () => {
     expect(ctl.DEFAULT).toMatchObject({ my_ip: '10.20.0.11', osapi_compute_listen: '10.20.0.11', enabled_apis: 'osapi_compute,metadata' });
     expect(ctl.database.connection).toMatch(/^mysql\+pymysql:\/\/nova:[A-Za-z0-9]+@10\.20\.0\.9\/nova$/);
     expect(ctl.api_database.connection).toMatch(/@10\.20\.0\.9\/nova_api$/);
-    expect(ctl.keystone_authtoken).toMatchObject({ auth_url: 'http://10.20.0.9:5000/v3', username: 'nova', memcached_servers: '10.20.0.10:11211,10.20.0.11:11211,10.20.0.12:11211' });
+    expect(ctl.keystone_authtoken).toMatchObject({
+      auth_url: 'http://10.20.0.9:5000/v3',
+      username: 'nova',
+      memcached_servers: '10.20.0.10:11211,10.20.0.11:11211,10.20.0.12:11211',
+    });
     expect(ctl.DEFAULT.transport_url.split(',')).toHaveLength(3);
     expect(ctl.libvirt).toBeUndefined();
   });
@@ -220,11 +252,15 @@ describe('nova.conf', () => {
   it('uses qemu for lab computes without /dev/kvm, and kvm when lab.accel is kvm', () => {
     expect(parseIni(fileOf(renderWith('lab', {}, { hostHasKvm: false }), 'nova/compute-1.conf')).libvirt.virt_type).toBe('qemu');
     expect(parseIni(fileOf(renderWith('lab', {}, { hostHasKvm: true }), 'nova/compute-1.conf')).libvirt.virt_type).toBe('kvm');
-    expect(parseIni(fileOf(renderWith('lab', { lab: { accel: 'tcg' } }, { hostHasKvm: true }), 'nova/compute-1.conf')).libvirt.virt_type).toBe('qemu');
+    expect(parseIni(fileOf(renderWith('lab', { lab: { accel: 'tcg' } }, { hostHasKvm: true }), 'nova/compute-1.conf')).libvirt.virt_type).toBe(
+      'qemu',
+    );
   });
 
   it('puts overrides.nova last, in the right section', () => {
-    const files = renderWith('cloud', { overrides: { nova: { libvirt: { live_migration_downtime: 1000, cpu_mode: 'host-passthrough' }, DEFAULT: { debug: true } } } });
+    const files = renderWith('cloud', {
+      overrides: { nova: { libvirt: { live_migration_downtime: 1000, cpu_mode: 'host-passthrough' }, DEFAULT: { debug: true } } },
+    });
     const c1 = parseIni(fileOf(files, 'nova/compute-1.conf'));
     expect(c1.libvirt).toMatchObject({ live_migration_downtime: '1000', cpu_mode: 'host-passthrough' });
     expect(c1.DEFAULT.debug).toBe(true);
@@ -257,7 +293,9 @@ describe('cinder.conf', () => {
   });
 
   it('puts overrides.cinder in the backend section they name', () => {
-    const conf = parseIni(fileOf(renderWith('cloud', { overrides: { cinder: { 'rbd-bluestore': { rbd_store_chunk_size: 8 } } } }), 'cinder/cinder.conf'));
+    const conf = parseIni(
+      fileOf(renderWith('cloud', { overrides: { cinder: { 'rbd-bluestore': { rbd_store_chunk_size: 8 } } } }), 'cinder/cinder.conf'),
+    );
     expect(conf['rbd-bluestore'].rbd_store_chunk_size).toBe('8');
     expect(conf['rbd-filestore'].rbd_store_chunk_size).toBe('4');
   });
@@ -287,8 +325,16 @@ describe('libvirt secret, haproxy.cfg, clouds.yaml and policy.yaml', () => {
     const files = renderWith('cloud', { policy: { thresholds: { low: 10, high: 90 } } });
     const policy = parseYaml(fileOf(files, 'policy/policy.yaml'));
     const clouds = parseYaml(fileOf(files, 'openstack/clouds.yaml'));
-    expect(policy).toMatchObject({ cloud: 'sds-testbed', haproxy: { socket: '/run/haproxy/admin.sock', backend: 'app' }, policy: { thresholds: { low: 10, high: 90 } } });
-    expect(clouds.clouds[policy.cloud].auth).toMatchObject({ auth_url: 'http://10.20.0.9:5000/v3', username: 'admin', password: fixedSecrets().passwords.keystone_admin });
+    expect(policy).toMatchObject({
+      cloud: 'sds-testbed',
+      haproxy: { socket: '/run/haproxy/admin.sock', backend: 'app' },
+      policy: { thresholds: { low: 10, high: 90 } },
+    });
+    expect(clouds.clouds[policy.cloud].auth).toMatchObject({
+      auth_url: 'http://10.20.0.9:5000/v3',
+      username: 'admin',
+      password: fixedSecrets().passwords.keystone_admin,
+    });
   });
 });
 
@@ -304,10 +350,22 @@ describe('openstack/passwords.yml', () => {
 describe('inventory.yml', () => {
   it('lists the planned hosts in the contract groups, with the contract vars', () => {
     const inv = parseYaml(fileOf(renderWith('cloud'), 'inventory.yml'));
-    expect(Object.keys(inv.all.children).sort()).toEqual(['ceph_mgrs', 'ceph_mons', 'ceph_osds', 'computes', 'controllers', 'haproxy', 'migration_policy']);
+    expect(Object.keys(inv.all.children).sort()).toEqual([
+      'ceph_mgrs',
+      'ceph_mons',
+      'ceph_osds',
+      'computes',
+      'controllers',
+      'haproxy',
+      'migration_policy',
+    ]);
     expect(Object.keys(inv.all.children.ceph_mons.hosts)).toEqual(['controller-1', 'controller-2', 'controller-3']);
     expect(Object.keys(inv.all.children.computes.hosts)).toEqual(['compute-1', 'compute-2']);
-    expect(inv.all.vars).toMatchObject({ testbed_target: 'cloud', testbed_rendered_dir: OUT_DIR, ceph_fsid: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(inv.all.vars).toMatchObject({
+      testbed_target: 'cloud',
+      testbed_rendered_dir: OUT_DIR,
+      ceph_fsid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     expect(inv.all.hosts['ceph-2']).toMatchObject({ ansible_host: '10.20.0.14', testbed_ip: '10.20.0.14', testbed_cluster_ip: '10.20.1.11' });
     expect(inv.all.hosts['ceph-2'].testbed_osds[0]).toEqual({ id: 4, backend: 'filestore', size_gb: 500, aux_kind: 'journal', aux_size_gb: 5 });
   });
@@ -321,7 +379,21 @@ describe('inventory.yml', () => {
             bastion: { host: 'controller-1', floating_ip: '203.0.113.7', ssh_user: 'debian' },
             hosts: [
               { name: 'controller-1', roles: ['controller'], ip: '10.20.0.10', cluster_ip: '', osds: [] },
-              { name: 'ceph-1', roles: ['ceph_osd'], ip: '10.20.0.13', cluster_ip: '10.20.1.10', osds: [{ id: 0, backend: 'filestore', volume_id: '0123456789abcdef0123456789abcdef', aux_kind: 'journal', aux_volume_id: 'fedcba9876543210fedcba9876543210' }] },
+              {
+                name: 'ceph-1',
+                roles: ['ceph_osd'],
+                ip: '10.20.0.13',
+                cluster_ip: '10.20.1.10',
+                osds: [
+                  {
+                    id: 0,
+                    backend: 'filestore',
+                    volume_id: '0123456789abcdef0123456789abcdef',
+                    aux_kind: 'journal',
+                    aux_volume_id: 'fedcba9876543210fedcba9876543210',
+                  },
+                ],
+              },
             ],
           },
         },
@@ -331,13 +403,21 @@ describe('inventory.yml', () => {
     // WHEN rendered with them
     const inv = parseYaml(fileOf(renderWith('cloud', {}, { tfOutputs: outputs }), 'inventory.yml'));
     // THEN the OSD gets its virtio device paths, the bastion its floating IP, the rest a ProxyJump
-    expect(inv.all.hosts['ceph-1'].testbed_osds[0]).toMatchObject({ device: '/dev/disk/by-id/virtio-0123456789abcdef0123', aux_device: '/dev/disk/by-id/virtio-fedcba9876543210fedc' });
+    expect(inv.all.hosts['ceph-1'].testbed_osds[0]).toMatchObject({
+      device: '/dev/disk/by-id/virtio-0123456789abcdef0123',
+      aux_device: '/dev/disk/by-id/virtio-fedcba9876543210fedc',
+    });
     expect(inv.all.hosts['controller-1']).toMatchObject({ ansible_host: '203.0.113.7', testbed_ip: '10.20.0.10' });
     expect(inv.all.vars.ansible_ssh_common_args).toBe('-o ProxyJump=debian@203.0.113.7');
   });
 
   it('fails on Terraform outputs of the wrong shape, naming the key path and the value', () => {
-    expect(() => parseTfOutputs(JSON.stringify({ testbed_inventory: { value: { bastion: { host: 'c', floating_ip: 'nope', ssh_user: 'd' }, hosts: [] } } }), 'out.json')).toThrowErrorMatchingInlineSnapshot(`
+    expect(() =>
+      parseTfOutputs(
+        JSON.stringify({ testbed_inventory: { value: { bastion: { host: 'c', floating_ip: 'nope', ssh_user: 'd' }, hosts: [] } } }),
+        'out.json',
+      ),
+    ).toThrowErrorMatchingInlineSnapshot(`
       [TfOutputsError: out.json: 1 problem in the Terraform outputs
         - testbed_inventory.value.bastion.floating_ip: Invalid ip; got "nope"]
     `);

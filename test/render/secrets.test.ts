@@ -7,7 +7,7 @@ import { loadOrCreateSecrets, SecretsFileError } from '../../src/secrets/store.j
 import { missingTools, runTool } from './fixtures.js';
 
 describe('cephx keys', () => {
-  it('use Ceph\'s layout: 12-byte header (type 1, time, length 16) and a 16-byte secret, 40 base64 characters', () => {
+  it("use Ceph's layout: 12-byte header (type 1, time, length 16) and a 16-byte secret, 40 base64 characters", () => {
     // GIVEN a known secret and time
     const key = cephxKey(Buffer.alloc(16, 0xab), 1_700_000_000_123);
     // THEN the bytes are laid out as ceph-authtool lays them out

@@ -40,7 +40,12 @@ function tmpFile(name: string, text: string): string {
 }
 
 const oslo = (namespaces: readonly string[], file: string, exclude: readonly string[] = []) =>
-  runTool('oslo-config-validator', [...namespaces.flatMap((n) => ['--namespace', n]), ...exclude.flatMap((g) => ['--exclude-group', g]), '--input-file', file]);
+  runTool('oslo-config-validator', [
+    ...namespaces.flatMap((n) => ['--namespace', n]),
+    ...exclude.flatMap((g) => ['--exclude-group', g]),
+    '--input-file',
+    file,
+  ]);
 
 /** The validator's verdict: exit code plus the ERROR/WARNING lines (INFO lines are about keystone_authtoken's dynamic options). */
 type Verdict = { code: number; problems: string[] };
@@ -57,7 +62,9 @@ describe.skipIf(missingTools(['ceph-conf', 'ceph-authtool']))('ceph.conf and key
 
   it('parses the cloud ceph.conf and returns the expected values', async () => {
     const conf = join(rendered.cloud.outDir, 'ceph', 'ceph.conf');
-    expect(await lookup(conf, 'mon_host')).toBe('[v2:10.20.0.10:3300,v1:10.20.0.10:6789],[v2:10.20.0.11:3300,v1:10.20.0.11:6789],[v2:10.20.0.12:3300,v1:10.20.0.12:6789]');
+    expect(await lookup(conf, 'mon_host')).toBe(
+      '[v2:10.20.0.10:3300,v1:10.20.0.10:6789],[v2:10.20.0.11:3300,v1:10.20.0.11:6789],[v2:10.20.0.12:3300,v1:10.20.0.12:6789]',
+    );
     expect(await lookup(conf, 'auth_cluster_required')).toBe('cephx');
     expect(await lookup(conf, 'auth_allow_insecure_global_id_reclaim')).toBe('false');
     expect(await lookup(conf, 'mon_max_pg_per_osd')).toBe('2050');
@@ -123,31 +130,45 @@ describe.skipIf(missingTools(['ceph-mon', 'monmaptool']))('the lab ceph.conf and
 });
 
 describe.skipIf(missingTools(['oslo-config-validator']))('nova.conf and cinder.conf, read by oslo.config', () => {
-  it('accepts every rendered nova.conf with no unknown option', async () => {
-    // GIVEN the 5 cloud and 3 lab nova.conf files
-    const files = (['cloud', 'lab'] as const).flatMap((t) => readdirSync(join(rendered[t].outDir, 'nova')).map((f) => join(rendered[t].outDir, 'nova', f)));
-    expect(files).toHaveLength(8);
-    // WHEN the validator reads each
-    const started = Date.now();
-    const results = await limited(files.map((f) => async () => ({ file: f, ...verdict(await oslo(NOVA_NAMESPACES, f)) })));
-    console.info(`oslo-config-validator: ${files.length} nova.conf files in ${((Date.now() - started) / 1000).toFixed(1)} s (2 at a time)`);
-    // THEN each passes with no error or warning
-    for (const r of results) expect(r).toEqual({ file: r.file, code: 0, problems: [] });
-  }, OSLO_TIMEOUT_MS);
+  it(
+    'accepts every rendered nova.conf with no unknown option',
+    async () => {
+      // GIVEN the 5 cloud and 3 lab nova.conf files
+      const files = (['cloud', 'lab'] as const).flatMap((t) =>
+        readdirSync(join(rendered[t].outDir, 'nova')).map((f) => join(rendered[t].outDir, 'nova', f)),
+      );
+      expect(files).toHaveLength(8);
+      // WHEN the validator reads each
+      const started = Date.now();
+      const results = await limited(files.map((f) => async () => ({ file: f, ...verdict(await oslo(NOVA_NAMESPACES, f)) })));
+      console.info(`oslo-config-validator: ${files.length} nova.conf files in ${((Date.now() - started) / 1000).toFixed(1)} s (2 at a time)`);
+      // THEN each passes with no error or warning
+      for (const r of results) expect(r).toEqual({ file: r.file, code: 0, problems: [] });
+    },
+    OSLO_TIMEOUT_MS,
+  );
 
-  it('fails a nova.conf with an unknown option in [libvirt] (the check can fail)', async () => {
-    const text = readFileSync(join(rendered.cloud.outDir, 'nova', 'compute-1.conf'), 'utf8').replace('[libvirt]\n', '[libvirt]\nlive_migration_downtime_typo = 1\n');
-    const r = verdict(await oslo(NOVA_NAMESPACES, tmpFile('nova.conf', text)));
-    expect(r.code).not.toBe(0);
-    expect(r.problems).toEqual(['ERROR:root:libvirt/live_migration_downtime_typo is not part of the sample config']);
-  }, OSLO_TIMEOUT_MS);
+  it(
+    'fails a nova.conf with an unknown option in [libvirt] (the check can fail)',
+    async () => {
+      const text = readFileSync(join(rendered.cloud.outDir, 'nova', 'compute-1.conf'), 'utf8').replace(
+        '[libvirt]\n',
+        '[libvirt]\nlive_migration_downtime_typo = 1\n',
+      );
+      const r = verdict(await oslo(NOVA_NAMESPACES, tmpFile('nova.conf', text)));
+      expect(r.code).not.toBe(0);
+      expect(r.problems).toEqual(['ERROR:root:libvirt/live_migration_downtime_typo is not part of the sample config']);
+    },
+    OSLO_TIMEOUT_MS,
+  );
 
   it(
     'accepts cinder.conf with its backend sections excluded, and each backend key is a [backend_defaults] option',
     async () => {
       // GIVEN both targets' cinder.conf and their deployment-specific backend sections
       const file = (t: 'cloud' | 'lab') => join(rendered[t].outDir, 'cinder', 'cinder.conf');
-      const backendsOf = (text: string) => [...text.matchAll(/^\[([^\]]+)\]$/gm)].map((m) => m[1]!).filter((s) => s.startsWith(CINDER_BACKEND_PREFIX));
+      const backendsOf = (text: string) =>
+        [...text.matchAll(/^\[([^\]]+)\]$/gm)].map((m) => m[1]!).filter((s) => s.startsWith(CINDER_BACKEND_PREFIX));
       const cloudText = readFileSync(file('cloud'), 'utf8');
       expect(backendsOf(cloudText)).toEqual(['rbd-filestore', 'rbd-bluestore']);
       // The cloud file with its backend sections renamed [backend_defaults] (oslo merges repeated
@@ -204,9 +225,14 @@ describe.skipIf(missingTools(['ansible-inventory']))('inventory.yml, read by Ans
       expect({ target, code: r.code }).toEqual({ target, code: 0 });
       expect(r.stderr).not.toMatch(/WARNING|ERROR/);
       const inv = JSON.parse(r.stdout);
-      for (const g of ['controllers', 'computes', 'ceph_mons', 'ceph_mgrs', 'ceph_osds', 'haproxy', 'migration_policy']) expect(inv[g]?.hosts?.length ?? 0).toBeGreaterThan(0);
+      for (const g of ['controllers', 'computes', 'ceph_mons', 'ceph_mgrs', 'ceph_osds', 'haproxy', 'migration_policy'])
+        expect(inv[g]?.hosts?.length ?? 0).toBeGreaterThan(0);
       const first = inv.ceph_osds.hosts[0];
-      expect(inv._meta.hostvars[first]).toMatchObject({ testbed_target: target, testbed_rendered_dir: rendered[target].outDir, ceph_fsid: expect.any(String) });
+      expect(inv._meta.hostvars[first]).toMatchObject({
+        testbed_target: target,
+        testbed_rendered_dir: rendered[target].outDir,
+        ceph_fsid: expect.any(String),
+      });
       expect(inv._meta.hostvars[first].testbed_osds.length).toBeGreaterThan(0);
     }
   });

@@ -52,13 +52,19 @@ describe('writing the rendered tree', () => {
     expect(manifest.target).toBe('lab');
     expect(manifest.files.map((f: { path: string }) => f.path)).toContain('ceph/ceph.mon.keyring');
     const text = JSON.stringify(manifest);
-    for (const v of [...Object.values(secrets.passwords), ...Object.values(secrets.cephx), secrets.rbd_secret_uuid] as string[]) expect(text).not.toContain(v);
+    for (const v of [...Object.values(secrets.passwords), ...Object.values(secrets.cephx), secrets.rbd_secret_uuid] as string[])
+      expect(text).not.toContain(v);
   });
 
   it('updates only the files a spec change touches', () => {
     renderTestbed({ spec: specOf(), root: dir, hostHasKvm: false });
     const again = renderTestbed({ spec: specOf({ live_migration: { downtime_ms: 900 } }), root: dir, hostHasKvm: false });
-    expect(again.changes.filter((c) => c.change !== 'unchanged').map((c) => c.path).sort()).toEqual(['manifest.json', 'nova/compute-1.conf', 'nova/compute-2.conf', 'policy/policy.yaml']);
+    expect(
+      again.changes
+        .filter((c) => c.change !== 'unchanged')
+        .map((c) => c.path)
+        .sort(),
+    ).toEqual(['manifest.json', 'nova/compute-1.conf', 'nova/compute-2.conf', 'policy/policy.yaml']);
   });
 });
 
@@ -116,7 +122,12 @@ describe('testbed render (CLI)', () => {
   });
 
   it('reads the Terraform outputs file', async () => {
-    writeFileSync('out.json', JSON.stringify({ testbed_inventory: { value: { bastion: { host: 'controller-1', floating_ip: '203.0.113.9', ssh_user: 'debian' }, hosts: [] } } }));
+    writeFileSync(
+      'out.json',
+      JSON.stringify({
+        testbed_inventory: { value: { bastion: { host: 'controller-1', floating_ip: '203.0.113.9', ssh_user: 'debian' }, hosts: [] } },
+      }),
+    );
     const r = await run('--tf-outputs', 'out.json');
     expect(r.code).toBe(0);
     expect(readFileSync(join(dir, '.testbed', 'sds-testbed', 'cloud', 'inventory.yml'), 'utf8')).toContain('ProxyJump=debian@203.0.113.9');

@@ -20,7 +20,7 @@ function mdTable(md: string, title: string): string[][] {
       l
         .slice(1, -1)
         .split(' | ')
-        .map((c) => c.trim())
+        .map((c) => c.trim()),
     );
   }
   return rows.filter((r) => !/^-+:?$/.test(r[0]!));
@@ -159,7 +159,7 @@ describe('the report of several runs', () => {
 
   it('fails on a folder that is not a run, naming it', async () => {
     await expect(writeReport({ runs: ['/nonexistent/run'] })).rejects.toThrow(
-      '/nonexistent/run/results.json: not found; expected a run folder made by `testbed experiment run` (results/<run-id>/)'
+      '/nonexistent/run/results.json: not found; expected a run folder made by `testbed experiment run` (results/<run-id>/)',
     );
   });
 });

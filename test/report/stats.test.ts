@@ -44,7 +44,7 @@ describe('the physical lower bound', () => {
     expect(row.total_over_bound).toBeCloseTo(701 / 680, 10);
     expect(row).not.toHaveProperty('raw');
     expect(
-      toMigrationRow('run', { ...rec, status: 'cancelled', reason: 'x' }, { haproxy_ms: 1, direct_ms: 1 }, new Date(0)).total_over_bound
+      toMigrationRow('run', { ...rec, status: 'cancelled', reason: 'x' }, { haproxy_ms: 1, direct_ms: 1 }, new Date(0)).total_over_bound,
     ).toBeNaN();
   });
 });

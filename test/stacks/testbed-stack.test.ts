@@ -4,7 +4,13 @@ import type { TestbedSpecInput } from '../../src/config/schema.js';
 import { TestbedStack } from '../../stacks/testbed-stack.js';
 import { checkSynthesized, PROVIDER_SCHEMA_PATH, providerSchemaAvailable } from '../support/provider-schema.js';
 
-type Synth = { resource: Record<string, Record<string, Record<string, any>>>; output: Record<string, { value: any }>; terraform: any; provider: any; data: any };
+type Synth = {
+  resource: Record<string, Record<string, Record<string, any>>>;
+  output: Record<string, { value: any }>;
+  terraform: any;
+  provider: any;
+  data: any;
+};
 
 function synth(input: TestbedSpecInput = {}): Synth {
   const { spec } = validateSpec(input);
@@ -28,7 +34,9 @@ describe('the testbed stack for the default spec', () => {
 
   it('creates the compute hosts and the 3 Ceph OSD nodes', () => {
     const names = all(s, 'openstack_compute_instance_v2').map((i) => i.name);
-    expect(names).toEqual(expect.arrayContaining(['sds-testbed-compute-1', 'sds-testbed-compute-2', 'sds-testbed-ceph-1', 'sds-testbed-ceph-2', 'sds-testbed-ceph-3']));
+    expect(names).toEqual(
+      expect.arrayContaining(['sds-testbed-compute-1', 'sds-testbed-compute-2', 'sds-testbed-ceph-1', 'sds-testbed-ceph-2', 'sds-testbed-ceph-3']),
+    );
     expect(names).toHaveLength(8);
   });
 
@@ -48,7 +56,21 @@ describe('the testbed stack for the default spec', () => {
   it('opens the real service ports to the testbed range only', () => {
     const rules = all(s, 'openstack_networking_secgroup_rule_v2');
     const open = (from: number, to = from) => rules.filter((r) => r.port_range_min === from && r.port_range_max === to);
-    for (const [from, to] of [[22, 22], [3300, 3300], [6789, 6789], [6800, 7300], [16509, 16509], [49152, 49215], [5000, 5000], [8774, 8774], [9292, 9292], [8778, 8778], [9696, 9696], [8776, 8776], [80, 80]] as const) {
+    for (const [from, to] of [
+      [22, 22],
+      [3300, 3300],
+      [6789, 6789],
+      [6800, 7300],
+      [16509, 16509],
+      [49152, 49215],
+      [5000, 5000],
+      [8774, 8774],
+      [9292, 9292],
+      [8778, 8778],
+      [9696, 9696],
+      [8776, 8776],
+      [80, 80],
+    ] as const) {
       expect(open(from, to).length, `port ${from}-${to}`).toBeGreaterThan(0);
     }
     expect(new Set(rules.map((r) => r.remote_ip_prefix))).toEqual(new Set(['10.20.0.0/24', '10.20.1.0/24']));
@@ -98,13 +120,22 @@ describe('the testbed stack for the default spec', () => {
     const inv = (s as any).locals.inventory;
     expect(inv.hosts).toHaveLength(8);
     const ceph1 = inv.hosts.find((h: any) => h.name === 'ceph-1');
-    expect(ceph1.osds.map((o: any) => [o.id, o.backend, o.aux_kind])).toEqual([[0, 'filestore', 'journal'], [1, 'filestore', 'journal'], [2, 'bluestore', 'db'], [3, 'bluestore', 'db']]);
+    expect(ceph1.osds.map((o: any) => [o.id, o.backend, o.aux_kind])).toEqual([
+      [0, 'filestore', 'journal'],
+      [1, 'filestore', 'journal'],
+      [2, 'bluestore', 'db'],
+      [3, 'bluestore', 'db'],
+    ]);
   });
 });
 
 describe('the testbed stack against the OpenStack provider 3.4 schema', () => {
   it.skipIf(!providerSchemaAvailable)(`uses only arguments and blocks that exist, and sets every required one (${PROVIDER_SCHEMA_PATH})`, () => {
-    const big = synth({ compute_hosts: Array.from({ length: 4 }, (_, i) => ({ name: `compute-${i + 1}` })), cloud: { admin_cidrs: ['192.0.2.0/24'], availability_zone: 'nova' }, network: { mtu: 1450, dns_nameservers: ['192.0.2.53'] } });
+    const big = synth({
+      compute_hosts: Array.from({ length: 4 }, (_, i) => ({ name: `compute-${i + 1}` })),
+      cloud: { admin_cidrs: ['192.0.2.0/24'], availability_zone: 'nova' },
+      network: { mtu: 1450, dns_nameservers: ['192.0.2.53'] },
+    });
     const { checked, problems } = checkSynthesized(big);
     expect(problems).toEqual([]);
     expect(checked).toBeGreaterThan(100);
@@ -125,7 +156,10 @@ describe('the testbed stack with other specs', () => {
   });
 
   it('scales the computes with the spec', () => {
-    const s = synth({ network: { cidr: '10.20.0.0/20', cluster_cidr: '10.21.0.0/24' }, compute_hosts: Array.from({ length: 40 }, (_, i) => ({ name: `c${i}` })) });
+    const s = synth({
+      network: { cidr: '10.20.0.0/20', cluster_cidr: '10.21.0.0/24' },
+      compute_hosts: Array.from({ length: 40 }, (_, i) => ({ name: `c${i}` })),
+    });
     expect(all(s, 'openstack_compute_instance_v2')).toHaveLength(46);
   });
 

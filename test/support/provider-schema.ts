@@ -13,7 +13,10 @@ interface SchemaAttribute {
 }
 interface SchemaBlock {
   readonly attributes?: Record<string, SchemaAttribute>;
-  readonly block_types?: Record<string, { readonly nesting_mode: string; readonly min_items?: number; readonly max_items?: number; readonly block: SchemaBlock }>;
+  readonly block_types?: Record<
+    string,
+    { readonly nesting_mode: string; readonly min_items?: number; readonly max_items?: number; readonly block: SchemaBlock }
+  >;
 }
 
 export const PROVIDER_SCHEMA_PATH = process.env.OPENSTACK_PROVIDER_SCHEMA ?? resolve('..', 'shared', 'provider-schemas', 'openstack.json');
@@ -52,14 +55,18 @@ export function checkAgainstSchema(address: string, body: Record<string, unknown
     if ((b.min_items ?? 0) > items.length) problems.push(`${address}.${key}: needs at least ${b.min_items} block(s), has ${items.length}`);
     if (b.max_items && items.length > b.max_items) problems.push(`${address}.${key}: allows at most ${b.max_items} block(s), has ${items.length}`);
     items.forEach((item, i) => {
-      if (item && typeof item === 'object') problems.push(...checkAgainstSchema(`${address}.${key}[${i}]`, item as Record<string, unknown>, b.block, false));
+      if (item && typeof item === 'object')
+        problems.push(...checkAgainstSchema(`${address}.${key}[${i}]`, item as Record<string, unknown>, b.block, false));
     });
   }
   return problems;
 }
 
 /** Checks every openstack_* resource and data source of a synthesized stack. */
-export function checkSynthesized(synth: { resource?: Record<string, Record<string, Record<string, unknown>>>; data?: Record<string, Record<string, Record<string, unknown>>> }): { checked: number; problems: string[] } {
+export function checkSynthesized(synth: {
+  resource?: Record<string, Record<string, Record<string, unknown>>>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+}): { checked: number; problems: string[] } {
   const { resources, dataSources } = loadResourceSchemas();
   const problems: string[] = [];
   let checked = 0;

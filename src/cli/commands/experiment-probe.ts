@@ -42,8 +42,8 @@ export const experimentProbeCommand: Command = {
     const results = await Promise.all(probes.map((p) => p.stop()));
     out(
       JSON.stringify(Object.fromEntries(urls.map((u, i) => [u, results[i]])), (_k, v: unknown) =>
-        typeof v === 'number' && !Number.isFinite(v) ? null : v
-      )
+        typeof v === 'number' && !Number.isFinite(v) ? null : v,
+      ),
     );
   },
 };

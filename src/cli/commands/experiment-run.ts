@@ -43,7 +43,10 @@ export const experimentRunCommand: Command = {
     const loaded = loadSpec(values.spec);
     const { file, warnings } = loaded;
     // --fio-runtime-s shortens each measured fio job (a scaled run); the spec keeps the study's value.
-    const spec = fioRuntime === undefined ? loaded.spec : { ...loaded.spec, experiments: { ...loaded.spec.experiments, fio: { ...loaded.spec.experiments.fio, runtime_s: fioRuntime } } };
+    const spec =
+      fioRuntime === undefined
+        ? loaded.spec
+        : { ...loaded.spec, experiments: { ...loaded.spec.experiments, fio: { ...loaded.spec.experiments.fio, runtime_s: fioRuntime } } };
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
     let matrix;
     try {
@@ -101,7 +104,7 @@ export const experimentRunCommand: Command = {
     err(
       `run ${store.runId} on ${target}: ${matrix.cells.length} cells, ${migrations} migrations, fio ${matrix.fioJobs.join('+') || 'off'} × ${
         matrix.fioRepeats
-      } per pool → ${store.dir}`
+      } per pool → ${store.dir}`,
     );
     const ctl = new AbortController();
     const onSignal = (sig: NodeJS.Signals) => {
@@ -118,7 +121,7 @@ export const experimentRunCommand: Command = {
       out(
         `migrations recorded: ${s.migrationsRecorded} (${s.migrationsFailed} failed), fio jobs: ${s.fioRecorded}${
           s.skippedAlreadyRecorded ? `, already recorded: ${s.skippedAlreadyRecorded}` : ''
-        }`
+        }`,
       );
       out(`next: testbed report ${store.dir}`);
       return 0;

@@ -18,7 +18,8 @@ function phaseCommand(phase: LabPhase): Command {
     async run({ argv, out, err }) {
       const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { spec: { type: 'string' } } });
       const [action] = positionals;
-      if (positionals.length !== 1 || (action !== 'up' && action !== 'down')) throw new UsageError(`lab ${phase.name}: got ${JSON.stringify(positionals)}; allowed: up or down`);
+      if (positionals.length !== 1 || (action !== 'up' && action !== 'down'))
+        throw new UsageError(`lab ${phase.name}: got ${JSON.stringify(positionals)}; allowed: up or down`);
       const { spec, file } = loadSpec(values.spec);
       const started = Date.now();
       err(`[lab ${phase.name} ${action}] ${phase.description}`);

@@ -101,7 +101,8 @@ export const labVmCommand: Command = {
       case 'boot': {
         if (!name || !values.host) throw new UsageError('lab vm boot: give the VM NAME and --host');
         const flavor = values.flavor as FlavorName;
-        if (!FLAVOR_NAMES.includes(flavor)) throw new UsageError(`lab vm boot: --flavor ${JSON.stringify(values.flavor)} is not one of ${FLAVOR_NAMES.join(', ')}`);
+        if (!FLAVOR_NAMES.includes(flavor))
+          throw new UsageError(`lab vm boot: --flavor ${JSON.stringify(values.flavor)} is not one of ${FLAVOR_NAMES.join(', ')}`);
         let disk: DiskSource;
         if (values.rbd) {
           const [pool, image] = values.rbd.split('/');
@@ -119,7 +120,14 @@ export const labVmCommand: Command = {
         }
         const ws = Number(values['ws-mib']);
         const rate = Number(values['rate-mib-s']);
-        const vm = await vms.boot({ name, host: values.host, flavor, ramMib: ctx.topology.flavorRamMib[flavor], disk, load: { wsMib: ws, rateMibS: rate, diskOpsS: 20 } });
+        const vm = await vms.boot({
+          name,
+          host: values.host,
+          flavor,
+          ramMib: ctx.topology.flavorRamMib[flavor],
+          disk,
+          load: { wsMib: ws, rateMibS: rate, diskOpsS: 20 },
+        });
         out(JSON.stringify(vm, null, 2));
         return;
       }
@@ -131,13 +139,28 @@ export const labVmCommand: Command = {
       case 'list': {
         const list = vms.list();
         if (values.json) out(JSON.stringify(list, null, 2));
-        else for (const v of list) out(`${v.name.padEnd(16)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${String(v.ramMib).padStart(5)} MiB  ${v.accel}  PID ${v.pid}${vms.running(v) ? '' : ' (not running)'}`);
+        else
+          for (const v of list)
+            out(
+              `${v.name.padEnd(16)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${String(v.ramMib).padStart(5)} MiB  ${v.accel}  PID ${v.pid}${vms.running(v) ? '' : ' (not running)'}`,
+            );
         return;
       }
       case 'migrate': {
         if (!name || !values.to) throw new UsageError('lab vm migrate: give the VM NAME and --to HOST');
-        const record = await migrateVm({ vms, name, target: values.to, settings: ctx.spec.live_migration, linkMbit: ctx.spec.network.migration_bandwidth_mbit, log: err });
-        out(values.json ? JSON.stringify(record, null, 2) : `${record.vm}: ${record.status}${record.reason ? ` (${record.reason})` : ''} total ${record.total_ms} ms, downtime ${record.downtime_ms} ms / real ${record.downtime_real_ms} ms, ${record.transferred_bytes} B, verified ${record.pattern_verified}`);
+        const record = await migrateVm({
+          vms,
+          name,
+          target: values.to,
+          settings: ctx.spec.live_migration,
+          linkMbit: ctx.spec.network.migration_bandwidth_mbit,
+          log: err,
+        });
+        out(
+          values.json
+            ? JSON.stringify(record, null, 2)
+            : `${record.vm}: ${record.status}${record.reason ? ` (${record.reason})` : ''} total ${record.total_ms} ms, downtime ${record.downtime_ms} ms / real ${record.downtime_real_ms} ms, ${record.transferred_bytes} B, verified ${record.pattern_verified}`,
+        );
         return record.status === 'completed' && record.pattern_verified ? 0 : 1;
       }
       default:
@@ -161,21 +184,48 @@ export const labStatusCommand: Command = {
     const ceph = await cephHealth(ctx.spec);
     const lbServers = await new HaproxyLoadBalancer({ socket: haproxyFiles(ctx.spec.lab.dir).socket }).readBack().catch(() => undefined);
     const policy = policyJobStatus(ctx.spec, 0);
-    const healthy = hosts.every((h) => h.exists && h.addressUp) && list.every((v) => v.running) && ceph?.health === 'HEALTH_OK' && lbServers !== undefined;
+    const healthy =
+      hosts.every((h) => h.exists && h.addressUp) && list.every((v) => v.running) && ceph?.health === 'HEALTH_OK' && lbServers !== undefined;
     if (values.json) {
-      out(JSON.stringify({ healthy, hosts, qemu: runtime, qemuProblem: problem, vms: list, ceph: ceph ?? null, haproxy: lbServers ?? null, policyJob: { pid: policy.pid ?? null, mode: policy.mode } }, null, 2));
+      out(
+        JSON.stringify(
+          {
+            healthy,
+            hosts,
+            qemu: runtime,
+            qemuProblem: problem,
+            vms: list,
+            ceph: ceph ?? null,
+            haproxy: lbServers ?? null,
+            policyJob: { pid: policy.pid ?? null, mode: policy.mode },
+          },
+          null,
+          2,
+        ),
+      );
       return healthy ? 0 : 1;
     }
     for (const h of hosts) {
-      out(`host ${h.host.name.padEnd(10)} ${h.host.netns.padEnd(16)} ${h.host.ip.padEnd(15)} ${h.exists ? (h.addressUp ? 'up' : 'no address') : 'absent'}${h.shapedBitsPerS ? `  link ${h.shapedBitsPerS / 1e6} Mbit/s` : ''}`);
+      out(
+        `host ${h.host.name.padEnd(10)} ${h.host.netns.padEnd(16)} ${h.host.ip.padEnd(15)} ${h.exists ? (h.addressUp ? 'up' : 'no address') : 'absent'}${h.shapedBitsPerS ? `  link ${h.shapedBitsPerS / 1e6} Mbit/s` : ''}`,
+      );
     }
-    out(`qemu ${runtime.version} accel ${runtime.accel}${runtime.ramPadKib ? ` (RAM padded by ${runtime.ramPadKib} KiB)` : ''}${problem ? '  WARNING: see `testbed lab status --json`' : ''}`);
-    for (const v of list) out(`vm ${v.name.padEnd(14)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${v.running ? 'running' : 'NOT RUNNING'} PID ${v.pid}  disk ${v.disk.kind === 'rbd' ? `rbd:${v.disk.pool}/${v.disk.image}` : v.disk.path}`);
+    out(
+      `qemu ${runtime.version} accel ${runtime.accel}${runtime.ramPadKib ? ` (RAM padded by ${runtime.ramPadKib} KiB)` : ''}${problem ? '  WARNING: see `testbed lab status --json`' : ''}`,
+    );
+    for (const v of list)
+      out(
+        `vm ${v.name.padEnd(14)} ${v.host.padEnd(10)} ${v.address.padEnd(18)} ${v.running ? 'running' : 'NOT RUNNING'} PID ${v.pid}  disk ${v.disk.kind === 'rbd' ? `rbd:${v.disk.pool}/${v.disk.image}` : v.disk.path}`,
+      );
     if (ceph) {
       out(`ceph ${ceph.health} (${ceph.osdsUp}/${ceph.osds} OSDs up)`);
       for (const p of ceph.pools) out(`pool ${p.name.padEnd(12)} ${p.rule.padEnd(16)} size ${p.size} pg_num ${p.pg_num}`);
     } else out('ceph: not reachable');
-    out(lbServers ? `haproxy: ${lbServers.map((s) => `${s.backend}/${s.server} ${s.address} weight ${s.weight} ${s.admin}${s.up ? '' : ' DOWN'}`).join(', ') || 'no servers'}` : 'haproxy: not running');
+    out(
+      lbServers
+        ? `haproxy: ${lbServers.map((s) => `${s.backend}/${s.server} ${s.address} weight ${s.weight} ${s.admin}${s.up ? '' : ' DOWN'}`).join(', ') || 'no servers'}`
+        : 'haproxy: not running',
+    );
     out(`policy job: ${policy.pid ? `running (PID ${policy.pid}, ${policy.mode})` : 'not running'}`);
     out(healthy ? 'lab: healthy' : 'lab: NOT healthy');
     return healthy ? 0 : 1;
@@ -195,7 +245,13 @@ async function cephHealth(spec: TestbedSpec): Promise<CephHealth | undefined> {
   const conf = cephConfPath(spec);
   if (!existsSync(conf) || !netnsExists(ns)) return undefined;
   const ceph = async (...args: string[]) =>
-    JSON.parse((await execaRunner('ip', ['netns', 'exec', ns, 'ceph', '--conf', conf, '--connect-timeout', '10', ...args, '--format', 'json'], { timeoutMs: 20_000 })).stdout);
+    JSON.parse(
+      (
+        await execaRunner('ip', ['netns', 'exec', ns, 'ceph', '--conf', conf, '--connect-timeout', '10', ...args, '--format', 'json'], {
+          timeoutMs: 20_000,
+        })
+      ).stdout,
+    );
   try {
     const status = await ceph('status');
     const pools = (await ceph('osd', 'pool', 'ls', 'detail')) as Array<{ pool_name: string; crush_rule: number; size: number; pg_num: number }>;
@@ -204,7 +260,12 @@ async function cephHealth(spec: TestbedSpec): Promise<CephHealth | undefined> {
       health: status.health.status,
       osds: status.osdmap.num_osds,
       osdsUp: status.osdmap.num_up_osds,
-      pools: pools.map((p) => ({ name: p.pool_name, rule: rules.find((r) => r.rule_id === p.crush_rule)?.rule_name ?? String(p.crush_rule), size: p.size, pg_num: p.pg_num })),
+      pools: pools.map((p) => ({
+        name: p.pool_name,
+        rule: rules.find((r) => r.rule_id === p.crush_rule)?.rule_name ?? String(p.crush_rule),
+        size: p.size,
+        pg_num: p.pg_num,
+      })),
     };
   } catch {
     return undefined;

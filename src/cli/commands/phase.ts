@@ -31,9 +31,11 @@ export const phaseCommand: Command = {
     });
     const [phase] = positionals;
     const tags = phase ? PHASE_TAGS[phase] : undefined;
-    if (!tags || positionals.length !== 1) throw new UsageError(`phase: got ${JSON.stringify(positionals)}; allowed: one of ${Object.keys(PHASE_TAGS).join(', ')}`);
+    if (!tags || positionals.length !== 1)
+      throw new UsageError(`phase: got ${JSON.stringify(positionals)}; allowed: one of ${Object.keys(PHASE_TAGS).join(', ')}`);
     const target = values.target as RenderTarget;
-    if (!RENDER_TARGETS.includes(target)) throw new UsageError(`--target: unknown target ${JSON.stringify(values.target)}; allowed: ${RENDER_TARGETS.join(', ')}`);
+    if (!RENDER_TARGETS.includes(target))
+      throw new UsageError(`--target: unknown target ${JSON.stringify(values.target)}; allowed: ${RENDER_TARGETS.join(', ')}`);
 
     const { spec, file, warnings } = loadSpec(values.spec);
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
@@ -41,7 +43,10 @@ export const phaseCommand: Command = {
     let tfOutputs;
     if (envName) {
       const text = process.env[envName];
-      if (!text) throw new UsageError(`--tf-outputs-env: the environment variable ${envName} is empty; allowed: the name of a variable holding the testbed_inventory output as JSON`);
+      if (!text)
+        throw new UsageError(
+          `--tf-outputs-env: the environment variable ${envName} is empty; allowed: the name of a variable holding the testbed_inventory output as JSON`,
+        );
       tfOutputs = parseTfOutputs(text, `$${envName}`);
     }
     const started = Date.now();

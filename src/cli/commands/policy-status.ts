@@ -5,7 +5,10 @@ import type { Command } from '../command.js';
 
 interface PlanEvent {
   readonly at: number;
-  readonly plan: { readonly decisions: ReadonlyArray<{ vmId: string; host: string; state: number; reason: string }>; readonly actions: ReadonlyArray<{ kind: string; vmId: string; reason: string }> };
+  readonly plan: {
+    readonly decisions: ReadonlyArray<{ vmId: string; host: string; state: number; reason: string }>;
+    readonly actions: ReadonlyArray<{ kind: string; vmId: string; reason: string }>;
+  };
 }
 
 /** `testbed policy status`: what the lab's background policy job sees and decides. */

@@ -23,7 +23,8 @@ export async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof Error && (err as { exitCode?: number }).exitCode === 2 && !(err instanceof UsageError) && err.name !== 'SpecError') throw new UsageError(err.message);
+    if (err instanceof Error && (err as { exitCode?: number }).exitCode === 2 && !(err instanceof UsageError) && err.name !== 'SpecError')
+      throw new UsageError(err.message);
     throw err;
   }
 }
@@ -36,7 +37,8 @@ function pickMode(v: string | undefined): PolicyMode | undefined {
 
 function pickTarget(v: string | undefined): PolicyTarget {
   const t = v ?? 'nova';
-  if (!(POLICY_TARGETS as readonly string[]).includes(t)) throw new UsageError(`--target: got ${JSON.stringify(t)}; allowed: ${POLICY_TARGETS.join(', ')}`);
+  if (!(POLICY_TARGETS as readonly string[]).includes(t))
+    throw new UsageError(`--target: got ${JSON.stringify(t)}; allowed: ${POLICY_TARGETS.join(', ')}`);
   return t as PolicyTarget;
 }
 
@@ -47,7 +49,11 @@ function positive(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-function settingsFrom(ctx: CommandContext, specFile: string | undefined, mode: string | undefined): { settings: PolicySettings; spec: ReturnType<typeof loadSpec>['spec'] } {
+function settingsFrom(
+  ctx: CommandContext,
+  specFile: string | undefined,
+  mode: string | undefined,
+): { settings: PolicySettings; spec: ReturnType<typeof loadSpec>['spec'] } {
   const { spec, file, warnings } = loadSpec(specFile);
   for (const w of warnings) ctx.err(`warning: ${formatProblem(file, w)}`);
   const m = pickMode(mode);
@@ -65,17 +71,25 @@ const common = {
 const planCommand: Command = {
   name: ['policy', 'plan'],
   summary: 'one decision of the migration policy, from live (Nova, lab) or recorded metrics',
-  usage: 'testbed policy plan [--json] [--metrics FILE] [--mode paper|safe] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--gap-s N] [--spec FILE]',
+  usage:
+    'testbed policy plan [--json] [--metrics FILE] [--mode paper|safe] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--gap-s N] [--spec FILE]',
   run: (ctx) =>
     asUsage(async () => {
-      const { values } = parseArgs({ args: [...ctx.argv], options: { ...common, json: { type: 'boolean' }, metrics: { type: 'string' }, 'gap-s': { type: 'string' } } });
+      const { values } = parseArgs({
+        args: [...ctx.argv],
+        options: { ...common, json: { type: 'boolean' }, metrics: { type: 'string' }, 'gap-s': { type: 'string' } },
+      });
       const { spec, settings } = settingsFrom(ctx, values.spec, values.mode);
       let plan: MigrationPlan;
       if (values.metrics) {
         plan = decide(loadRecordedSnapshot(values.metrics), settings);
       } else {
         // Live: two samples, `gap` apart (CPU and traffic are deltas), through the job in dry-run.
-        const drivers = await createDrivers(pickTarget(values.target), spec, { cloudsFile: values.clouds, haproxySocket: values['haproxy-socket'], log: ctx.err });
+        const drivers = await createDrivers(pickTarget(values.target), spec, {
+          cloudsFile: values.clouds,
+          haproxySocket: values['haproxy-socket'],
+          log: ctx.err,
+        });
         const gapMs = (positive('gap-s', values['gap-s']) ?? Math.min(10, settings.samplePeriodS)) * 1000;
         const warnings: string[] = [];
         const job = new PolicyJob({ ...drivers, settings, dryRun: true, emit: (e) => e.type === 'warning' && warnings.push(e.message) });
@@ -93,12 +107,19 @@ const planCommand: Command = {
 const runCommand: Command = {
   name: ['policy', 'run'],
   summary: 'run the migration-policy loop (one leader per lock file); --dry-run only plans',
-  usage: 'testbed policy run [--dry-run] [--mode paper|safe] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--lock FILE] [--cycles N] [--interval-s N] [--spec FILE]',
+  usage:
+    'testbed policy run [--dry-run] [--mode paper|safe] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--lock FILE] [--cycles N] [--interval-s N] [--spec FILE]',
   run: (ctx) =>
     asUsage(async () => {
       const { values } = parseArgs({
         args: [...ctx.argv],
-        options: { ...common, 'dry-run': { type: 'boolean' }, lock: { type: 'string' }, cycles: { type: 'string' }, 'interval-s': { type: 'string' } },
+        options: {
+          ...common,
+          'dry-run': { type: 'boolean' },
+          lock: { type: 'string' },
+          cycles: { type: 'string' },
+          'interval-s': { type: 'string' },
+        },
       });
       const { spec, settings } = settingsFrom(ctx, values.spec, values.mode);
       const cycles = positive('cycles', values.cycles);
@@ -118,10 +139,34 @@ const runCommand: Command = {
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
       try {
-        const drivers = await createDrivers(pickTarget(values.target), spec, { cloudsFile: values.clouds, haproxySocket: values['haproxy-socket'], log: ctx.err });
-        log({ type: 'job:start', at: Date.now(), pid: process.pid, mode: settings.mode, dryRun: values['dry-run'] === true, drivers: drivers.describe, lock: lockPath });
-        const job = new PolicyJob({ ...drivers, settings, dryRun: values['dry-run'] === true, emit: log, migrationTimeoutMs: spec.live_migration.completion_timeout_s * 1000 || undefined });
-        const loop = startLoop({ cycle: async () => void (await job.cycle()), intervalMs, onEvent: log, signal: ac.signal, ...(cycles ? { maxCycles: cycles } : {}) });
+        const drivers = await createDrivers(pickTarget(values.target), spec, {
+          cloudsFile: values.clouds,
+          haproxySocket: values['haproxy-socket'],
+          log: ctx.err,
+        });
+        log({
+          type: 'job:start',
+          at: Date.now(),
+          pid: process.pid,
+          mode: settings.mode,
+          dryRun: values['dry-run'] === true,
+          drivers: drivers.describe,
+          lock: lockPath,
+        });
+        const job = new PolicyJob({
+          ...drivers,
+          settings,
+          dryRun: values['dry-run'] === true,
+          emit: log,
+          migrationTimeoutMs: spec.live_migration.completion_timeout_s * 1000 || undefined,
+        });
+        const loop = startLoop({
+          cycle: async () => void (await job.cycle()),
+          intervalMs,
+          onEvent: log,
+          signal: ac.signal,
+          ...(cycles ? { maxCycles: cycles } : {}),
+        });
         await loop.done;
       } finally {
         process.off('SIGTERM', onSignal);

@@ -23,11 +23,15 @@ export const renderCommand: Command = {
       },
     });
     const target = values.target as RenderTarget;
-    if (!RENDER_TARGETS.includes(target)) throw new UsageError(`--target: unknown target ${JSON.stringify(values.target)}; allowed: ${RENDER_TARGETS.join(', ')}`);
+    if (!RENDER_TARGETS.includes(target))
+      throw new UsageError(`--target: unknown target ${JSON.stringify(values.target)}; allowed: ${RENDER_TARGETS.join(', ')}`);
     const monHost = values['mon-host'];
-    if (monHost !== undefined && !isIPv4(monHost)) throw new UsageError(`--mon-host: ${JSON.stringify(monHost)} is not an IPv4 address; allowed: an address such as 127.0.0.1`);
-    if (monHost !== undefined && target !== 'lab') throw new UsageError('--mon-host: only for --target lab (the cloud\'s monitors are on the planned controllers)');
-    if (values['tf-outputs'] !== undefined && target !== 'cloud') throw new UsageError('--tf-outputs: only for --target cloud (the lab has no Terraform outputs)');
+    if (monHost !== undefined && !isIPv4(monHost))
+      throw new UsageError(`--mon-host: ${JSON.stringify(monHost)} is not an IPv4 address; allowed: an address such as 127.0.0.1`);
+    if (monHost !== undefined && target !== 'lab')
+      throw new UsageError("--mon-host: only for --target lab (the cloud's monitors are on the planned controllers)");
+    if (values['tf-outputs'] !== undefined && target !== 'cloud')
+      throw new UsageError('--tf-outputs: only for --target cloud (the lab has no Terraform outputs)');
 
     const { spec, file, warnings } = loadSpec(values.spec);
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);

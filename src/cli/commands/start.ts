@@ -37,7 +37,8 @@ export const startCommand: Command = {
         spec: { type: 'string' },
       },
     });
-    if (!/^\d+$/.test(values.reps!)) throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1 (20 is the study's count)`);
+    if (!/^\d+$/.test(values.reps!))
+      throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1 (20 is the study's count)`);
     const env: Record<string, string> = values.spec ? { TESTBED_SPEC: resolve(values.spec) } : {};
     const specArgs = values.spec ? ['--spec', resolve(values.spec)] : [];
     const started = Date.now();
@@ -56,8 +57,27 @@ export const startCommand: Command = {
       // Progress streams to the terminal; the new folder under --out is the run.
       const outDir = resolve(values.out!);
       const before = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
-      await execaRunner(process.execPath, [CLI, 'experiment', 'run', '--target', 'lab', '--reps', values.reps!, '--fio-runtime-s', values['fio-runtime-s']!, '--out', outDir,
-        ...opt('flavors', values.flavors), ...opt('pools', values.pools), ...opt('load', values.load), ...specArgs], { env, inherit: true });
+      await execaRunner(
+        process.execPath,
+        [
+          CLI,
+          'experiment',
+          'run',
+          '--target',
+          'lab',
+          '--reps',
+          values.reps!,
+          '--fio-runtime-s',
+          values['fio-runtime-s']!,
+          '--out',
+          outDir,
+          ...opt('flavors', values.flavors),
+          ...opt('pools', values.pools),
+          ...opt('load', values.load),
+          ...specArgs,
+        ],
+        { env, inherit: true },
+      );
       const created = readdirSync(outDir).filter((d) => !before.has(d));
       if (created.length !== 1) throw new Error(`expected one new run under ${outDir}, found ${created.length}`);
       const dir = join(outDir, created[0]!);
@@ -71,7 +91,9 @@ export const startCommand: Command = {
     } finally {
       if (deployed && !values.keep) {
         step(5, 'cdktf destroy lab');
-        await cdktf(['destroy', 'lab', '--auto-approve'], { env }).catch((e: Error) => err(`cdktf destroy lab failed: ${e.message}; run it again to clean up`));
+        await cdktf(['destroy', 'lab', '--auto-approve'], { env }).catch((e: Error) =>
+          err(`cdktf destroy lab failed: ${e.message}; run it again to clean up`),
+        );
       } else if (values.keep) err('\n--keep: the lab stays up (`npx cdktf destroy lab --auto-approve` removes it)');
       err(`\ntestbed start: ${clock()} in all`);
     }

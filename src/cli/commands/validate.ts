@@ -11,6 +11,9 @@ export const validateCommand: Command = {
     const { spec, file, warnings } = loadSpec(values.spec);
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
     if (values.json) out(JSON.stringify(spec, null, 2));
-    else out(`${file}: valid (${spec.controllers.count} controllers, ${spec.compute_hosts.length} compute hosts, ${spec.ceph.osd_nodes.length} OSD nodes, pools ${spec.ceph.pools.map((p) => p.name).join(', ')})`);
+    else
+      out(
+        `${file}: valid (${spec.controllers.count} controllers, ${spec.compute_hosts.length} compute hosts, ${spec.ceph.osd_nodes.length} OSD nodes, pools ${spec.ceph.pools.map((p) => p.name).join(', ')})`,
+      );
   },
 };
