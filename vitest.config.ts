@@ -5,6 +5,7 @@ export default defineConfig({
     globals: true,
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 600_000,
     // The lab and Ceph tests drive real daemons and share the lab's names (namespaces, ports):
