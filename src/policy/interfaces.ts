@@ -277,7 +277,7 @@ export interface VmDecision {
 }
 
 export interface MigrationPlan {
-  readonly mode: 'paper' | 'safe';
+  readonly mode: 'paper' | 'safe' | 'consolidate';
   readonly now: number;
   readonly decisions: readonly VmDecision[];
   /** In execution order. */
