@@ -84,7 +84,7 @@ describe('testbed policy', () => {
     it('fails with exit 2 on an unknown mode', async () => {
       const r = await cli(['policy', 'plan', '--metrics', 'x.json', '--mode', 'greedy', '--spec', spec]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/--mode: got "greedy"; allowed: paper or safe/);
+      expect(r.err).toMatch(/--mode: got "greedy"; allowed: safe, paper, consolidate/);
     });
   });
 
