@@ -45,6 +45,14 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 # The machine's Debian sources, so apt (and the backports the install step adds) use the same mirror.
 cp /etc/apt/sources.list.d/debian.sources "$ROOT/etc/apt/sources.list.d/debian.sources" 2>/dev/null && rm -f "$ROOT/etc/apt/sources.list"
 
+# The machine's own trust store and client settings (a fresh machine of this kind has them: the
+# registries are reached through a proxy whose CA is installed locally).
+cp -a /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/" 2>/dev/null || true
+chroot "$ROOT" update-ca-certificates >/dev/null 2>&1 || true
+for f in .npmrc .config/go/env; do
+  if [ -f "/root/$f" ]; then mkdir -p "$(dirname "$ROOT/root/$f")" && cp -a "/root/$f" "$ROOT/root/$f"; fi
+done
+
 # Node.js 20 and npm as a fresh machine of this kind has them; Go too where this machine has it.
 cp -a /usr/bin/node "$ROOT/usr/bin/node"
 mkdir -p "$ROOT/usr/lib/node_modules"
@@ -62,7 +70,8 @@ run_in() {
   local name=$1 cmd=$2
   echo "fresh: \$ $cmd"
   local start=$SECONDS rc=0
-  chroot "$ROOT" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
+  # The machine's environment (CA variables and the like), with a fresh machine's PATH and HOME.
+  chroot "$ROOT" /usr/bin/env HOME=/root TERM="${TERM:-dumb}" \
     PATH=/usr/local/go/bin:/root/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     bash -c "cd /work/main && $cmd" 2>&1 | tee "$ROOT/../fresh-$name.log" || rc=${PIPESTATUS[0]}
   echo "fresh: exit $rc after $((SECONDS - start)) s ($ROOT/../fresh-$name.log)"
