@@ -38,8 +38,11 @@ cleanup() {
 trap cleanup EXIT
 
 mnt -t proc proc "$ROOT/proc"
-mnt --rbind /sys "$ROOT/sys"
-mnt --rbind /dev "$ROOT/dev"
+# Plain mounts, not recursive binds: the chroot sees a short mount table, as a machine would.
+mnt -t sysfs sysfs "$ROOT/sys"
+mnt --bind /dev "$ROOT/dev"
+mnt -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts"
+mnt -t tmpfs tmpfs "$ROOT/dev/shm"
 mnt -t tmpfs tmpfs "$ROOT/run"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 # The machine's Debian sources, so apt (and the backports the install step adds) use the same mirror.
