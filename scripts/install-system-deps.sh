@@ -36,8 +36,10 @@ need_backports=0
 [ "${qemu%%.*}" -ge 9 ] 2>/dev/null || need_backports=1
 
 missing=()
+# One dpkg-query for the whole list (a package it does not know prints nothing).
+installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${PKGS[@]}" 2>/dev/null | awk '$1=="installed"{printf "%s ", $2}' || true)"
 for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ "$installed" == *" $p "* ]] || missing+=("$p")
 done
 need_terraform=0
 terraform_check=$(bash "$here/install-tofu.sh" --check) || need_terraform=1

@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execaRunner, ToolFailedError, type RunOptions, type Runner } from '../../src/exec/runner.js';
 import {
   ensurePreflight,
@@ -213,6 +213,20 @@ describe('the real install check', () => {
     for (const line of lines) expect(line).toMatch(/^missing (package|qemu|terraform) [A-Za-z0-9.+-]+$/);
     expect(lines).toContain('missing qemu absent');
     expect(lines).toContain('missing terraform tofu-1.9.4');
+  });
+
+  it('names a package that is not installed', async () => {
+    // GIVEN a copy of the scripts whose package list has one package no machine has
+    const scripts = mkdtempSync(join(tmpdir(), 'preflight-scripts-'));
+    for (const f of readdirSync(dirname(INSTALL_SCRIPT))) if (f.endsWith('.sh')) copyFileSync(join(dirname(INSTALL_SCRIPT), f), join(scripts, f));
+    const script = join(scripts, 'install-system-deps.sh');
+    writeFileSync(script, readFileSync(script, 'utf8').replace(/^PKGS=\($/m, 'PKGS=(\n  no-such-package-tb'));
+    // WHEN it checks
+    const r = await execaRunner('bash', [script, '--check'], { okExitCodes: [3] });
+    // THEN that package is missing, in the same form
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout.split('\n')).toContain('missing package no-such-package-tb');
+    expect(parseCheck(r.exitCode, r.stdout).missing).toContainEqual({ kind: 'package', what: 'no-such-package-tb' });
   });
 
   it('makes the preflight see no QEMU and no Terraform', async () => {
