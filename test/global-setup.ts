@@ -1,15 +1,26 @@
 /**
- * Vitest's global setup, before any test file: the machine must have what the tests need (the same
- * check as the lab's preflight: scripts/install-system-deps.sh --check). As root it installs what is
- * missing, with the script's progress on the terminal; otherwise the run stops at once with the
- * command to run. It never lets the suite pass by skipping. About half a second when all is there.
- * It also puts the project's Terraform choice (src/exec/terraform.ts) into the environment of every
- * test, so tests that run `cdktf` use the same binary and CLI config as the CLI does.
+ * Vitest global setup: collects the integration suites that were skipped on this machine (see
+ * test/support/requirements.ts) and lists them at the end of the run, so a local run never looks
+ * more complete than it was.
  */
-import { terraformEnv } from '../src/exec/terraform.js';
-import { ensureSystemDeps } from '../src/lab-phases/preflight.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-export default async function setup(): Promise<void> {
-  await ensureSystemDeps({ log: (line) => console.error(`[test setup] ${line}`) });
-  Object.assign(process.env, terraformEnv());
+export default function setup(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'testbed-skips-'));
+  const log = join(dir, 'skipped.txt');
+  process.env.TESTBED_SKIP_LOG = log;
+  return () => {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      // Nothing was skipped.
+    }
+    rmSync(dir, { recursive: true, force: true });
+    if (lines.length === 0) return;
+    console.warn(`\n${lines.length} integration suite(s) SKIPPED on this machine (TESTBED_REQUIRE_ALL=1 makes these failures):`);
+    for (const l of lines) console.warn(`  - ${l}`);
+  };
 }

@@ -15,6 +15,7 @@
  */
 import { classifyPaper, classifySafe, type Classification } from './classify.js';
 import type { ClusterSnapshot, HostView, MigrationPlan, PlanAction, VmDecision, VmState, VmView } from './interfaces.js';
+import { planConsolidation, type ConsolidateVm } from './consolidate.js';
 import { estimatePrecopy } from './precopy.js';
 import { UNKNOWN_DIRTY_BETA, validatePolicy, type PolicySettings } from './settings.js';
 
@@ -66,7 +67,8 @@ function skipReason(vm: VmView, host: HostProj | undefined, now: number, s: Poli
 
 export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): MigrationPlan {
   const s = validatePolicy(settings);
-  const safe = s.mode === 'safe';
+  // consolidate mode classifies, weights, CREATEs and TERMs as safe mode does; only its migrations differ.
+  const safe = s.mode !== 'paper';
   const now = snapshot.now;
   const decisions: VmDecision[] = [];
   const weights: PlanAction[] = [];
@@ -171,9 +173,12 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
     );
   }
 
-  const migrations = safe
-    ? planSafeMigrations(candidates, eligible, hosts, s, snapshot.lbReachable)
-    : planPaperMigrations(candidates, eligible, hosts, s);
+  const migrations =
+    s.mode === 'consolidate'
+      ? planConsolidateMigrations(snapshot, candidates, s)
+      : safe
+        ? planSafeMigrations(candidates, eligible, hosts, s, snapshot.lbReachable)
+        : planPaperMigrations(candidates, eligible, hosts, s);
   return { mode: s.mode, now, decisions, actions: [...weights, ...migrations, ...creates, ...ends], warnings };
 }
 
@@ -370,4 +375,26 @@ function planSafeMigrations(
     if (!done) j.decision.reason += `; not migrated: ${lastWhy}`;
   }
   return out;
+}
+
+/** consolidate mode: host-level consolidation (consolidate.ts) over the VMs the core may act on. */
+function planConsolidateMigrations(snapshot: ClusterSnapshot, candidates: Candidate[], s: PolicySettings): PlanAction[] {
+  const known = new Set(candidates.map((c) => c.vm.id));
+  const unknownHosts = new Set(snapshot.vms.filter((v) => !known.has(v.id)).map((v) => v.host));
+  const movable: ConsolidateVm[] = candidates.map((c) => {
+    let blocked: string | undefined;
+    if (c.cooling) blocked = 'in cooldown';
+    else if (!c.converges) blocked = `pre-copy would not converge (dirty rate/bandwidth ${f(c.ratio)})`;
+    else if (s.vmnetLimitMiB !== undefined && c.trafficMiB > s.vmnetLimitMiB)
+      blocked = `estimated traffic ${f(c.trafficMiB)} MiB > vmnet.limit_mib ${f(s.vmnetLimitMiB)}`;
+    else if (c.vm.lb && !snapshot.lbReachable) blocked = 'the load balancer is unreachable';
+    return {
+      vm: c.vm,
+      trafficMiB: c.trafficMiB,
+      timeS: c.timeS,
+      note: (t: string) => (c.decision.reason += `; ${t}`),
+      ...(blocked ? { blocked } : {}),
+    };
+  });
+  return planConsolidation(snapshot.hosts, movable, unknownHosts, s);
 }

@@ -203,6 +203,8 @@ export interface VmView {
   /** Averages over the interval t (the study's `Cmin`, `Rmin`). Equal to the current values when no history. */
   readonly cpuAvgPct: Percent;
   readonly ramAvgPct: Percent;
+  /** Recent CPU samples, oldest first, one per sample period (the consolidate mode's forecast). @default - none */
+  readonly cpuHistoryPct?: readonly Percent[];
   readonly netBytesPerS: number;
   /** Undefined: unknown (the core estimates conservatively and says so). */
   readonly dirtyBytesPerS?: number;
@@ -275,7 +277,7 @@ export interface VmDecision {
 }
 
 export interface MigrationPlan {
-  readonly mode: 'paper' | 'safe';
+  readonly mode: 'paper' | 'safe' | 'consolidate';
   readonly now: number;
   readonly decisions: readonly VmDecision[];
   /** In execution order. */

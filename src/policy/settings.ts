@@ -8,7 +8,8 @@
  */
 import type { TestbedSpec } from '../config/schema.js';
 
-export type PolicyMode = 'paper' | 'safe';
+export type PolicyMode = 'paper' | 'safe' | 'consolidate';
+export const POLICY_MODES: readonly PolicyMode[] = ['safe', 'paper', 'consolidate'];
 
 export interface PolicySettings {
   readonly mode: PolicyMode;
@@ -93,7 +94,10 @@ interface Rule {
 const isPct = (v: number): boolean => Number.isFinite(v) && v >= 0 && v <= 100;
 
 const RULES: readonly Rule[] = [
-  { ok: (p) => p.mode === 'paper' || p.mode === 'safe', message: (p) => `policy.mode is ${JSON.stringify(p.mode)}; allowed: "paper" or "safe"` },
+  {
+    ok: (p) => POLICY_MODES.includes(p.mode),
+    message: (p) => `policy.mode is ${JSON.stringify(p.mode)}; allowed: ${POLICY_MODES.map((m) => `"${m}"`).join(', ')}`,
+  },
   { ok: (p) => isPct(p.low), message: (p) => `policy.thresholds.low is ${p.low}; allowed: 0..100` },
   { ok: (p) => isPct(p.high), message: (p) => `policy.thresholds.high is ${p.high}; allowed: 0..100` },
   {

@@ -10,8 +10,8 @@
  *
  * Departures (stated so the figures are read correctly):
  * - Initial placement is first-fit in host-id order by nominal MIPS (PE cap) and RAM, not PABFD.
- * - The policy is the study's (states + W1 consolidation), not THR/IQR/MAD/LR × MMT: it never evacuates
- *   an overloaded host (state 3 asks for CREATE, which a trace replay cannot honour: counted, not applied).
+ * - The policy is the core's (`decide()`); the baselines run under `--accounting cloudsim` only
+ *   (cloudsim-sim.ts). State 3's CREATE cannot be honoured in a replay: counted, not applied.
  * - Migration time comes from the pre-copy model (RAM, dirty rate = `dirtyRatio` × bandwidth, half of the
  *   1 Gbit/s link as in CloudSim), not RAM/62.5 s; during it the VM gets 90 % of its demand (PDM).
  *   The 10 % reservation on the target is not modelled. A migration ends within its step.
@@ -66,6 +66,9 @@ export interface SimulationResult {
   readonly hosts: number;
   readonly steps: number;
   readonly migrations: number;
+  /** Planned moves that could not be applied (counted with their reason, never silently dropped). */
+  readonly refused: number;
+  readonly refusedReasons: Readonly<Record<string, number>>;
   readonly totalMigrationS: number;
   readonly meanMigrationS: number;
   readonly creates: number;
@@ -128,6 +131,8 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
   const activeHosts: number[] = [];
   const migrationsPerStep: number[] = [];
   let migrations = 0;
+  let refused = 0;
+  const refusedReasons: Record<string, number> = {};
   let totalMigrationS = 0;
   let creates = 0;
   let terms = 0;
@@ -211,6 +216,7 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
     const plan = decide(snap, s);
     for (const d of plan.decisions) if (d.state !== 'skipped') lastState[d.vmId] = d.state;
     let started = 0;
+    const tainted = new Set<number>();
     const byId = new Map(placed.map((v) => [v.id, v]));
     for (const a of plan.actions) {
       if (a.kind === 'create') creates += 1;
@@ -220,7 +226,18 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
         const to = Number(a.to.slice('host-'.length));
         const from = hosts[v.host]!;
         const target = hosts[to]!;
-        if (target.ramUsed + v.type.ramMb > HOST_RAM_MB) continue; // Physically impossible: CloudSim refuses it too.
+        // A move the hosts cannot take is refused and counted, and so is every later move of this plan that
+        // involves a host the refused one involved: the plan was computed as if it had happened.
+        let why: string | undefined;
+        if (tainted.has(from.id) || tainted.has(target.id)) why = 'depends on a refused move (the plan assumed it happened)';
+        else if (target.ramUsed + v.type.ramMb > HOST_RAM_MB) why = 'target RAM would exceed 4096 MB';
+        if (why) {
+          refused += 1;
+          refusedReasons[why] = (refusedReasons[why] ?? 0) + 1;
+          tainted.add(from.id);
+          tainted.add(target.id);
+          continue;
+        }
         const est = estimatePrecopy({
           memoryBytes: v.type.ramMb * MIB,
           dirtyBytesPerS: dirtyRatio * bandwidth,
@@ -252,6 +269,8 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
     hosts: nHosts,
     steps,
     migrations,
+    refused,
+    refusedReasons,
     totalMigrationS,
     meanMigrationS: migrations > 0 ? totalMigrationS / migrations : 0,
     creates,

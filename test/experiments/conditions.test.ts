@@ -2,7 +2,7 @@ import { testbedSpecSchema } from '../../src/config/schema.js';
 import { specHash } from '../../src/config/derived.js';
 import { blockDeviceName, collectLocalConditions, parseCephVersion, parseQemuVersion, parseTbf } from '../../src/experiments/conditions.js';
 import { execaRunner } from '../../src/exec/runner.js';
-import { hasBinary } from '../lab/requirements.js';
+import { describeWhere, missing } from '../support/requirements.js';
 
 describe('the conditions parsers', () => {
   it('read versions, the block device and the tbf rate', () => {
@@ -16,7 +16,7 @@ describe('the conditions parsers', () => {
   });
 });
 
-describe.skipIf(!hasBinary('qemu-system-x86_64') || !hasBinary('ceph'))('the conditions of this machine', () => {
+describeWhere(missing({ binaries: ['qemu-system-x86_64', 'ceph'] }), 'the conditions of this machine', () => {
   it('name the CPU, kernel, QEMU, Ceph and fio versions, the disk under the lab, the spec hash and the commit', async () => {
     const spec = testbedSpecSchema.parse({ lab: { dir: '/' } });
     const c = await collectLocalConditions({ runner: execaRunner, spec, target: 'lab', accel: 'tcg' });

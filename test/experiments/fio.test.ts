@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FioOutputError, fioEnv, fioRbdArgs, parseFioJson } from '../../src/experiments/fio.js';
-import { hasBinary } from '../lab/requirements.js';
+import { describeWhere, missing } from '../support/requirements.js';
 
 /** Runs the real fio for 1 s against a 32 MiB temp file with the measured job's options, engine swapped to libaio. */
 function realFio(rw: 'randwrite' | 'randread', dir: string): string {
@@ -43,7 +43,7 @@ describe('the fio job for RBD', () => {
   });
 });
 
-describe.skipIf(!hasBinary('fio'))('the fio JSON parser on real fio output', () => {
+describeWhere(missing({ binaries: ['fio'] }), 'the fio JSON parser on real fio output', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'fio-'));

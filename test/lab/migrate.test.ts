@@ -9,10 +9,9 @@ import type { MigrationRecord } from '../../src/lab/migration-record.js';
 import { LabNetwork, withPrefix } from '../../src/lab/netns.js';
 import { detectQemu, isAlive, verifyGuest } from '../../src/lab/qemu.js';
 import { LabVms } from '../../src/lab/vms.js';
-import { missingFor } from './requirements.js';
+import { describeWhere, missingFor } from '../support/requirements.js';
 
 const skip = missingFor(['ip', 'tc', 'qemu-system-x86_64', 'gcc', 'apt-get', 'dpkg', 'busybox']);
-if (skip) console.warn(`skipping lab migration test: ${skip}`);
 
 // Its own namespaces, range and folder, so it runs beside a real lab. The guest image cache is kept.
 const LAB_DIR = '/var/tmp/sds-testbed-lab-test';
@@ -20,7 +19,7 @@ const spec = testbedSpecSchema.parse({ lab: { cidr: '10.213.92.0/24', dir: LAB_D
 const topology = withPrefix(planLabTopology(spec), 'tbm');
 const linkMbit = spec.network.migration_bandwidth_mbit;
 
-describe.skipIf(skip)('live migration in the lab', () => {
+describeWhere(skip, 'live migration in the lab', () => {
   const net = new LabNetwork({ topology, linkMbit });
   let vms: LabVms;
   const pids: number[] = [];

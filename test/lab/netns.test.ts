@@ -3,10 +3,9 @@ import { planLabTopology } from '../../src/config/lab-topology.js';
 import { testbedSpecSchema } from '../../src/config/schema.js';
 import { ipJson, listNetns, netnsExec } from '../../src/exec/iproute2.js';
 import { LabHostsBusyError, LabNetwork, withPrefix } from '../../src/lab/netns.js';
-import { missingFor } from './requirements.js';
+import { describeWhere, missingFor } from '../support/requirements.js';
 
 const skip = missingFor(['ip', 'tc', 'busybox']);
-if (skip) console.warn(`skipping lab hosts tests: ${skip}`);
 
 // Its own prefix, bridge and range, so it never touches a real lab running beside it.
 const spec = testbedSpecSchema.parse({ lab: { cidr: '10.213.91.0/24' }, network: { migration_bandwidth_mbit: 500 } });
@@ -14,7 +13,7 @@ const topology = withPrefix(planLabTopology(spec), 'tbn');
 const ours = (names: string[]) => names.filter((n) => n.startsWith('tbn-'));
 const rootLinks = async () => (await ipJson<{ ifname: string }[]>(['link', 'show'])).map((l) => l.ifname).sort();
 
-describe.skipIf(skip)('lab hosts (network namespaces)', () => {
+describeWhere(skip, 'lab hosts (network namespaces)', () => {
   const net = new LabNetwork({ topology, linkMbit: spec.network.migration_bandwidth_mbit });
   afterAll(async () => {
     await net.down().catch(() => {});

@@ -9,16 +9,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { describeWhere } from '../support/requirements.js';
 
 const isRoot = process.getuid?.() === 0;
 const labUp =
   spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .stdout?.split('\n')
     .some((l) => l.startsWith('tb-')) ?? false;
-const skip = !isRoot || labUp;
-if (!isRoot) console.warn('SKIPPED: the lab smoke test needs root (network namespaces, tc, Ceph daemons)');
-if (labUp)
-  console.warn('SKIPPED: the lab smoke test: a lab is already up on this machine (tb-* namespaces); `npx cdktf destroy lab --auto-approve` first');
+const skip = !isRoot
+  ? 'needs root (network namespaces, tc, Ceph daemons)'
+  : labUp
+    ? 'a lab is already up on this machine (tb-* namespaces); run `npx cdktf destroy lab --auto-approve` first'
+    : undefined;
 
 const LAB_DIR = '/var/tmp/tb-smoke-lab';
 const dir = mkdtempSync(join(tmpdir(), 'tb-smoke-'));
@@ -78,7 +80,7 @@ function probeInController(urls: string[]) {
   return { started, stop };
 }
 
-describe.skipIf(skip)('the lab, end to end (cdktf deploy lab, migrate, decide, measure, report, destroy)', () => {
+describeWhere(skip, 'the lab, end to end (cdktf deploy lab, migrate, decide, measure, report, destroy)', () => {
   beforeAll(() => {
     writeFileSync(
       specFile,

@@ -13,6 +13,7 @@ import { planLabTopology } from '../../src/config/lab-topology.js';
 import { ansiblePlaybook, parsePlayRecap } from '../../src/exec/ansible.js';
 import { execaRunner } from '../../src/exec/runner.js';
 import { spawnRunner } from './spawn-runner.js';
+import { describeWhere } from '../support/requirements.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TOOLS = ['ceph-mon', 'ceph-mgr', 'ceph-osd', 'ceph', 'rbd', 'monmaptool', 'ceph-authtool', 'ansible-playbook', 'qemu-io'];
@@ -25,12 +26,11 @@ const missing = TOOLS.filter((t) => {
   }
 });
 const isRoot = process.getuid?.() === 0;
-const skipReason = !isRoot ? 'needs root' : missing.length ? `missing ${missing.join(', ')} (scripts/install-system-deps.sh)` : '';
-if (skipReason) console.warn(`[ceph-roles.test] skipped: ${skipReason}`);
+const skipReason = !isRoot ? 'needs root (Ceph daemons)' : missing.length ? `needs ${missing.join(', ')} (scripts/install-system-deps.sh)` : undefined;
 
 const HEALTH_TIMEOUT_MS = 300_000;
 
-describe.skipIf(skipReason !== '')(`the Ceph roles on this machine${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeWhere(skipReason, 'the Ceph roles on this machine', () => {
   // A disk filesystem (not tmpfs: Bluestore and the Filestore journal need O_DIRECT).
   const root = mkdtempSync('/var/tmp/testbed-ceph-roles-');
   const labDir = path.join(root, 'lab');

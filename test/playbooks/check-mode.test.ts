@@ -12,12 +12,12 @@ import { planTopology } from '../../src/config/topology.js';
 import { ansiblePlaybook, parsePlayRecap } from '../../src/exec/ansible.js';
 import { execaRunner } from '../../src/exec/runner.js';
 import { spawnRunner } from './spawn-runner.js';
+import { describeWhere } from '../support/requirements.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const missing = ['ansible-playbook'].filter((t) => spawnSync('which', [t]).status !== 0);
 const isRoot = process.getuid?.() === 0;
-const skipReason = !isRoot ? 'needs root (check mode reads root-only files)' : missing.length ? `missing ${missing.join(', ')}` : '';
-if (skipReason) console.warn(`[check-mode.test] skipped: ${skipReason}`);
+const skipReason = !isRoot ? 'needs root (check mode reads root-only files)' : missing.length ? `needs ${missing.join(', ')} (scripts/install-system-deps.sh)` : undefined;
 
 /** The TestbedStack's `testbed_inventory` output for the default spec, with made-up volume ids. */
 function fakeTfOutputs() {
@@ -39,7 +39,7 @@ function fakeTfOutputs() {
   };
 }
 
-describe.skipIf(skipReason !== '')(`site.yml --check --diff on the default testbed${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeWhere(skipReason, 'site.yml --check --diff on the default testbed', () => {
   const root = mkdtempSync('/var/tmp/testbed-check-mode-');
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 

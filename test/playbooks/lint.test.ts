@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PLAYBOOKS_DIR } from '../../src/exec/ansible.js';
+import { describeWhere } from '../support/requirements.js';
 
 const REPO = path.resolve(PLAYBOOKS_DIR, '..');
 const TOOLS = ['ansible-playbook', 'ansible-lint', 'yamllint'];
 const missing = TOOLS.filter((t) => spawnSync('which', [t]).status !== 0);
-const skipReason = missing.length ? `missing ${missing.join(', ')} (scripts/install-system-deps.sh)` : '';
-if (skipReason) console.warn(`[lint.test] skipped: ${skipReason}`);
+const skipReason = missing.length ? `needs ${missing.join(', ')} (scripts/install-system-deps.sh)` : undefined;
 
 function run(file: string, args: string[], cwd = REPO) {
   const r = spawnSync(file, args, { cwd, encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1', NO_COLOR: '1', ANSIBLE_FORCE_COLOR: '0' } });
@@ -20,7 +20,7 @@ function run(file: string, args: string[], cwd = REPO) {
 
 const playbooks = readdirSync(PLAYBOOKS_DIR).filter((f) => f.endsWith('.yml'));
 
-describe.skipIf(skipReason !== '')(`the playbooks' lint and syntax checks${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeWhere(skipReason, "the playbooks' lint and syntax checks", () => {
   test('has the three playbooks', () => {
     expect(playbooks.sort()).toEqual(['reset-pools.yml', 'site.yml', 'teardown.yml']);
   });

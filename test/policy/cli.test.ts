@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { startNovaContract, type ContractServer } from './nova-contract-server.js';
+import { describeWhere } from '../support/requirements.js';
 
 /** The sample day, read in place (never copied into the repo); TESTBED_PLANETLAB_DIR overrides. */
 const PLANETLAB = process.env.TESTBED_PLANETLAB_DIR ?? resolve('../shared/traces/planetlab/20110303');
@@ -83,7 +84,7 @@ describe('testbed policy', () => {
     it('fails with exit 2 on an unknown mode', async () => {
       const r = await cli(['policy', 'plan', '--metrics', 'x.json', '--mode', 'greedy', '--spec', spec]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/--mode: got "greedy"; allowed: paper or safe/);
+      expect(r.err).toMatch(/--mode: got "greedy"; allowed: safe, paper, consolidate/);
     });
   });
 
@@ -134,22 +135,26 @@ describe('testbed policy', () => {
     expect(r.err).toMatch(/no clouds.yaml found .* and OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME not set/);
   });
 
-  describe.skipIf(!havePlanetLab)('simulate on the PlanetLab sample day', () => {
-    it('replays 1052 VMs on 800 hosts and prints the Beloglazov & Buyya metrics and a plot', async () => {
-      const svg = join(dir, 'active.svg');
-      const r = await cli(['policy', 'simulate', '--trace', PLANETLAB, '--json', '--svg', svg, '--spec', spec]);
-      expect(r.code).toBe(0);
-      const s = JSON.parse(r.out);
-      expect(s).toMatchObject({ scenario: 'planetlab-800', mode: 'safe', vms: 1052, hosts: 800, steps: 288, unplaced: 0 });
-      expect(s.activeHosts).toHaveLength(288);
-      expect(s.migrations).toBeGreaterThan(0);
-      // Energy lies between all-idle and all-800-hosts-at-full-power (NPA 2410.8 kWh).
-      expect(s.energyKWh).toBeGreaterThan(100);
-      expect(s.energyKWh).toBeLessThan(2410.8);
-      expect(s.slav).toBeCloseTo(s.slatah * s.pdm, 12);
-      expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>/);
-    });
-  });
+  describeWhere(
+    havePlanetLab ? undefined : `needs the PlanetLab day at ${PLANETLAB} (../shared/traces, or TESTBED_PLANETLAB_DIR)`,
+    'simulate on the PlanetLab sample day',
+    () => {
+      it('replays 1052 VMs on 800 hosts and prints the Beloglazov & Buyya metrics and a plot', async () => {
+        const svg = join(dir, 'active.svg');
+        const r = await cli(['policy', 'simulate', '--trace', PLANETLAB, '--json', '--svg', svg, '--spec', spec]);
+        expect(r.code).toBe(0);
+        const s = JSON.parse(r.out);
+        expect(s).toMatchObject({ scenario: 'planetlab-800', mode: 'safe', vms: 1052, hosts: 800, steps: 288, unplaced: 0 });
+        expect(s.activeHosts).toHaveLength(288);
+        expect(s.migrations).toBeGreaterThan(0);
+        // Energy lies between all-idle and all-800-hosts-at-full-power (NPA 2410.8 kWh).
+        expect(s.energyKWh).toBeGreaterThan(100);
+        expect(s.energyKWh).toBeLessThan(2410.8);
+        expect(s.slav).toBeCloseTo(s.slatah * s.pdm, 12);
+        expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>/);
+      });
+    },
+  );
 
   it('fails simulate with exit 2 for a missing trace', async () => {
     const r = await cli(['policy', 'simulate', '--trace', join(dir, 'nope'), '--spec', spec]);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { byteOrder, readTraces } from '../../src/policy/traces.js';
 import { simulatePlanetLab, specPower } from '../../src/policy/simulate.js';
 import { settings } from './fixtures.js';
+import { describeWhere } from '../support/requirements.js';
 
 /** The sample day, read in place (never copied into the repo); TESTBED_PLANETLAB_DIR overrides. */
 const PLANETLAB = process.env.TESTBED_PLANETLAB_DIR ?? resolve('../shared/traces/planetlab/20110303');
@@ -85,17 +86,21 @@ describe('the planetlab-800 model', () => {
     expect(r.energyKWh).toBeCloseTo((4 * 300 * (129 + (133 - 129) * (45000 / 5320 - 8))) / 3.6e6, 9);
   });
 
-  describe.skipIf(!havePlanetLab)('on the PlanetLab sample day', () => {
-    it('places all 1052 VMs and reports metrics in both modes', () => {
-      const traces = readTraces(PLANETLAB);
-      expect(traces.vms).toHaveLength(1052);
-      for (const mode of ['paper', 'safe'] as const) {
-        const r = simulatePlanetLab(traces, { settings: settings({ mode }), keepSeries: true });
-        expect(r).toMatchObject({ vms: 1052, hosts: 800, steps: 288, unplaced: 0 });
-        expect(r.migrations).toBeGreaterThan(0);
-        expect(r.energyKWh).toBeGreaterThan(0);
-        expect(r.esv).toBeCloseTo(r.energyKWh * r.slav, 12);
-      }
-    });
-  });
+  describeWhere(
+    havePlanetLab ? undefined : `needs the PlanetLab day at ${PLANETLAB} (../shared/traces, or TESTBED_PLANETLAB_DIR)`,
+    'on the PlanetLab sample day',
+    () => {
+      it('places all 1052 VMs and reports metrics in both modes', () => {
+        const traces = readTraces(PLANETLAB);
+        expect(traces.vms).toHaveLength(1052);
+        for (const mode of ['paper', 'safe'] as const) {
+          const r = simulatePlanetLab(traces, { settings: settings({ mode }), keepSeries: true });
+          expect(r).toMatchObject({ vms: 1052, hosts: 800, steps: 288, unplaced: 0 });
+          expect(r.migrations).toBeGreaterThan(0);
+          expect(r.energyKWh).toBeGreaterThan(0);
+          expect(r.esv).toBeCloseTo(r.energyKWh * r.slav, 12);
+        }
+      });
+    },
+  );
 });

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { APP_BACKEND } from '../../src/render/haproxy-data.js';
 import { renderTestbed } from '../../src/render/render.js';
 import { missingTools, specOf } from './fixtures.js';
+import { describeWhere } from '../support/requirements.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (binds port 80)' : missingTools(['haproxy']);
-if (skip) console.warn(`skipping the HAProxy runtime test: ${skip}`);
 
 function runtime(socket: string, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -34,7 +34,7 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-describe.skipIf(skip)('the rendered lab haproxy.cfg under a real HAProxy', () => {
+describeWhere(skip, 'the rendered lab haproxy.cfg under a real HAProxy', () => {
   let dir: string;
   let child: ChildProcess | undefined;
   let socket: string;

@@ -5,6 +5,7 @@ import { cephxKey, isCephxKey } from '../../src/secrets/cephx-key.js';
 import { CEPHX_ENTITIES, PASSWORD_NAMES, generatePassword, generateSecrets, redactSecrets } from '../../src/secrets/secrets.js';
 import { loadOrCreateSecrets, SecretsFileError } from '../../src/secrets/store.js';
 import { missingTools, runTool } from './fixtures.js';
+import { itWhere } from '../support/requirements.js';
 
 describe('cephx keys', () => {
   it("use Ceph's layout: 12-byte header (type 1, time, length 16) and a 16-byte secret, 40 base64 characters", () => {
@@ -26,7 +27,7 @@ describe('cephx keys', () => {
   });
 
   const skip = missingTools(['ceph-authtool']);
-  it.skipIf(skip)(`are accepted by ceph-authtool, and ceph-authtool's own keys pass isCephxKey ${skip ?? ''}`, async () => {
+  itWhere(skip, "are accepted by ceph-authtool, and ceph-authtool's own keys pass isCephxKey", async () => {
     // GIVEN a keyring made with one of our keys
     const dir = mkdtempSync(join(tmpdir(), 'cephx-'));
     try {

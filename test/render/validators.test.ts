@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { CINDER_BACKEND_PREFIX } from '../../src/render/cinder-data.js';
 import { renderTestbed, type RenderResult } from '../../src/render/render.js';
 import { limited, missingTools, runTool, specOf } from './fixtures.js';
+import { describeWhere } from '../support/requirements.js';
 
 /** The option namespaces of the files' sections (nova's and cinder's own config-generator lists, trimmed to what we set). */
 const NOVA_NAMESPACES = ['nova.conf', 'keystonemiddleware.auth_token', 'oslo.messaging', 'oslo.concurrency'];
@@ -53,7 +54,7 @@ function verdict(run: { code: number; stderr: string; stdout: string }): Verdict
   return { code: run.code, problems: (run.stderr + run.stdout).split('\n').filter((l) => /^(ERROR|WARNING|CRITICAL)/.test(l)) };
 }
 
-describe.skipIf(missingTools(['ceph-conf', 'ceph-authtool']))('ceph.conf and keyrings, read by Ceph', () => {
+describeWhere(missingTools(['ceph-conf', 'ceph-authtool']), 'ceph.conf and keyrings, read by Ceph', () => {
   const lookup = async (conf: string, key: string, name?: string) => {
     const r = await runTool('ceph-conf', ['-c', conf, ...(name ? ['-n', name] : []), '--lookup', key]);
     expect({ key, code: r.code, stderr: r.stderr }).toEqual({ key, code: 0, stderr: '' });
@@ -107,7 +108,7 @@ describe.skipIf(missingTools(['ceph-conf', 'ceph-authtool']))('ceph.conf and key
   });
 });
 
-describe.skipIf(missingTools(['ceph-mon', 'monmaptool']))('the lab ceph.conf and mon keyring, used by ceph-mon --mkfs', () => {
+describeWhere(missingTools(['ceph-mon', 'monmaptool']), 'the lab ceph.conf and mon keyring, used by ceph-mon --mkfs', () => {
   it('builds a monitor store whose monmap has mon.controller on both msgr addresses and the fsid', async () => {
     // GIVEN the lab rendered with its folder in a temporary directory
     const root = mkdtempSync(join(tmpdir(), 'render-mkfs-'));
@@ -129,7 +130,7 @@ describe.skipIf(missingTools(['ceph-mon', 'monmaptool']))('the lab ceph.conf and
   });
 });
 
-describe.skipIf(missingTools(['oslo-config-validator']))('nova.conf and cinder.conf, read by oslo.config', () => {
+describeWhere(missingTools(['oslo-config-validator']), 'nova.conf and cinder.conf, read by oslo.config', () => {
   it(
     'accepts every rendered nova.conf with no unknown option',
     async () => {
@@ -193,7 +194,7 @@ describe.skipIf(missingTools(['oslo-config-validator']))('nova.conf and cinder.c
   );
 });
 
-describe.skipIf(missingTools(['haproxy']))('haproxy.cfg, read by HAProxy', () => {
+describeWhere(missingTools(['haproxy']), 'haproxy.cfg, read by HAProxy', () => {
   it('passes haproxy -c on both targets', async () => {
     for (const target of ['cloud', 'lab'] as const) {
       const r = await runTool('haproxy', ['-c', '-f', join(rendered[target].outDir, 'haproxy', 'haproxy.cfg')]);
@@ -209,7 +210,7 @@ describe.skipIf(missingTools(['haproxy']))('haproxy.cfg, read by HAProxy', () =>
   });
 });
 
-describe.skipIf(missingTools(['xmllint']))('libvirt secret, read by an XML parser', () => {
+describeWhere(missingTools(['xmllint']), 'libvirt secret, read by an XML parser', () => {
   it('is well-formed', async () => {
     for (const target of ['cloud', 'lab'] as const) {
       const r = await runTool('xmllint', ['--noout', join(rendered[target].outDir, 'libvirt', 'secret.xml')]);
@@ -218,7 +219,7 @@ describe.skipIf(missingTools(['xmllint']))('libvirt secret, read by an XML parse
   });
 });
 
-describe.skipIf(missingTools(['ansible-inventory']))('inventory.yml, read by Ansible', () => {
+describeWhere(missingTools(['ansible-inventory']), 'inventory.yml, read by Ansible', () => {
   it('loads with ansible-inventory --list, with the contract groups and vars', async () => {
     for (const target of ['cloud', 'lab'] as const) {
       const r = await runTool('ansible-inventory', ['-i', join(rendered[target].outDir, 'inventory.yml'), '--list']);

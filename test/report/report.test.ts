@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { execaRunner } from '../../src/exec/runner.js';
 import { writeReport } from '../../src/report/report.js';
-import { hasBinary } from '../lab/requirements.js';
+import { itWhere, missing } from '../support/requirements.js';
 
 const FIXTURE = new URL('../fixtures/results-small', import.meta.url).pathname;
 
@@ -128,7 +128,7 @@ describe('the report of the small stored results set', () => {
     expect(html).toContain('<h2>Table IV. Live-migration time and downtime per flavor, backend and load</h2>');
   });
 
-  it.skipIf(!hasBinary('rsvg-convert'))('converts each figure to PNG with rsvg-convert', () => {
+  itWhere(missing({ binaries: ['rsvg-convert'] }), 'converts each figure to PNG with rsvg-convert', () => {
     expect(result.pngs).toHaveLength(5);
     for (const f of result.pngs) expect(readFileSync(f).subarray(1, 4).toString()).toBe('PNG');
   });

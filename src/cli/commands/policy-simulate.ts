@@ -2,22 +2,41 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatProblem, loadSpec } from '../../config/load.js';
-import { policyFromSpec, validatePolicy, type PolicyMode } from '../../policy/settings.js';
+import { parseBaseline } from '../../policy/baselines.js';
+import { simulateCloudSim, type ClusterPolicy } from '../../policy/cloudsim-sim.js';
+import { replaySettings } from '../../policy/compare.js';
+import { POLICY_MODES, policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
 import { activeHostsSvg, SCENARIOS, simulatePlanetLab } from '../../policy/simulate.js';
 import { readTraces } from '../../policy/traces.js';
 import { UsageError, type Command } from '../command.js';
+
+export const ACCOUNTINGS = ['testbed', 'cloudsim'] as const;
+
+/** `--policy` value → the simulator's policy; a UsageError naming the flag, the value and what is allowed. */
+export function parsePolicyName(flag: string, name: string, seed: number, settings?: PolicySettings): ClusterPolicy {
+  if (name === 'dvfs') return { kind: 'dvfs' };
+  const b = parseBaseline(name, seed);
+  if (b) return { kind: 'baseline', spec: b };
+  if (settings && (POLICY_MODES as readonly string[]).includes(name)) return { kind: 'core', settings: replaySettings(settings, name as PolicyMode) };
+  throw new UsageError(
+    `${flag}: got ${JSON.stringify(name)}; allowed: dvfs, DETECTOR-SELECTION[-PARAM] with DETECTOR thr|iqr|mad|lr|lrr|lr-ols and SELECTION mmt|mc|rs (e.g. iqr-mmt-1.5)${settings ? `, or a core mode (${POLICY_MODES.join(', ')})` : ''}`,
+  );
+}
 
 export const simulateCommand: Command = {
   name: ['policy', 'simulate'],
   summary: 'replay a CPU trace (PlanetLab, CSV, JSON) through the policy; energy, SLATAH, PDM, SLAV, ESV',
   usage:
-    'testbed policy simulate --trace DIR|FILE [--mode paper|safe] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--svg FILE] [--json] [--spec FILE]',
+    'testbed policy simulate --trace DIR|FILE [--accounting testbed|cloudsim] [--policy dvfs|iqr-mmt-1.5|...] [--seed N] [--mode paper|safe|consolidate] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--svg FILE] [--json] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({
       args: [...argv],
       options: {
         trace: { type: 'string' },
         mode: { type: 'string' },
+        accounting: { type: 'string' },
+        policy: { type: 'string' },
+        seed: { type: 'string' },
         hosts: { type: 'string' },
         scenario: { type: 'string' },
         'dirty-ratio': { type: 'string' },
@@ -34,8 +53,17 @@ export const simulateCommand: Command = {
     if (!(SCENARIOS as readonly string[]).includes(scenario))
       throw new UsageError(`--scenario: got ${JSON.stringify(scenario)}; allowed: ${SCENARIOS.join(', ')}`);
     const mode = values.mode;
-    if (mode !== undefined && mode !== 'paper' && mode !== 'safe')
-      throw new UsageError(`--mode: got ${JSON.stringify(mode)}; allowed: paper or safe`);
+    if (mode !== undefined && !(POLICY_MODES as readonly string[]).includes(mode))
+      throw new UsageError(`--mode: got ${JSON.stringify(mode)}; allowed: ${POLICY_MODES.join(', ')}`);
+    const accounting = values.accounting ?? 'testbed';
+    if (!(ACCOUNTINGS as readonly string[]).includes(accounting))
+      throw new UsageError(`--accounting: got ${JSON.stringify(accounting)}; allowed: ${ACCOUNTINGS.join(', ')}`);
+    const seed = values.seed === undefined ? 1 : Number(values.seed);
+    if (!Number.isInteger(seed)) throw new UsageError(`--seed: got ${JSON.stringify(values.seed)}; allowed: an integer`);
+    if (values.policy !== undefined && accounting !== 'cloudsim')
+      throw new UsageError(
+        `--policy: got ${JSON.stringify(values.policy)} with --accounting ${accounting}; allowed: only with --accounting cloudsim`,
+      );
     const hosts = values.hosts === undefined ? 800 : Number(values.hosts);
     if (!Number.isInteger(hosts) || hosts < 1) throw new UsageError(`--hosts: got ${JSON.stringify(values.hosts)}; allowed: an integer >= 1`);
     const dirtyRatio = values['dirty-ratio'] === undefined ? 0.1 : Number(values['dirty-ratio']);
@@ -52,6 +80,28 @@ export const simulateCommand: Command = {
     } catch (e) {
       if ((e as { exitCode?: number }).exitCode === 2) throw new UsageError((e as Error).message);
       throw e;
+    }
+    if (accounting === 'cloudsim') {
+      const policy = parsePolicyName('--policy', values.policy ?? settings.mode, seed, settings);
+      const t1 = performance.now();
+      const c = simulateCloudSim(traces, { policy, hosts, audit: values.json === true });
+      const ms1 = performance.now() - t1;
+      if (values.json) {
+        out(JSON.stringify({ ...c, source: traces.source, runtimeMs: Math.round(ms1) }, null, 2));
+        return;
+      }
+      out(
+        `scenario planetlab-800, accounting cloudsim (CloudSim 4.0's power examples), policy ${c.policy}: ${c.vms} VMs (${c.unplaced} unplaced) on ${c.hosts} hosts, from ${traces.source}`,
+      );
+      out(`migrations:        ${c.migrations}; refused: ${c.refused} ${JSON.stringify(c.refusedReasons)}`);
+      out(`VMs removed:       ${c.removedVms} (demand exactly 0 at an update: CloudSim's quirk, replicated)`);
+      out(`energy:            ${c.energyKWh.toFixed(2)} kWh`);
+      out(`SLATAH:            ${(c.slatah * 100).toFixed(4)} %`);
+      out(`PDM:               ${(c.pdm * 100).toFixed(4)} %`);
+      out(`SLAV:              ${c.slav.toExponential(5)}`);
+      out(`ESV:               ${c.esv.toExponential(5)}`);
+      out(`(${ms1.toFixed(0)} ms)`);
+      return;
     }
     const t0 = performance.now();
     const r = simulatePlanetLab(traces, { settings, hosts, dirtyRatio });
@@ -71,6 +121,7 @@ export const simulateCommand: Command = {
       `migrations:        ${r.migrations} (total ${r.totalMigrationS.toFixed(1)} s, mean ${r.meanMigrationS.toFixed(2)} s; dirty ratio ${dirtyRatio})`,
     );
     out(`hosts active:      mean ${mean.toFixed(1)}, peak ${peak}, last ${r.activeHosts.at(-1)}; hourly: ${hourly.join(' ')}`);
+    out(`refused moves:     ${r.refused} ${JSON.stringify(r.refusedReasons)}`);
     out(`CREATE requests:   ${r.creates} (counted, not applied in a replay); TERM: ${r.terms}`);
     out(`energy:            ${r.energyKWh.toFixed(2)} kWh`);
     out(`SLATAH:            ${(r.slatah * 100).toFixed(4)} %`);

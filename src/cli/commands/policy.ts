@@ -14,8 +14,9 @@ import { PolicyJob, type JobEvent } from '../../policy/job.js';
 import { acquireLeaderLock } from '../../policy/leader.js';
 import { startLoop, type LoopEvent } from '../../policy/loop.js';
 import { loadRecordedSnapshot } from '../../policy/recorded.js';
-import { policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
+import { POLICY_MODES, policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { compareCommand } from './policy-compare.js';
 import { simulateCommand } from './policy-simulate.js';
 
 /** Rethrows the policy's own user errors (they carry exitCode 2) as UsageError, so main prints them plainly. */
@@ -31,8 +32,8 @@ export async function asUsage<T>(fn: () => Promise<T>): Promise<T> {
 
 function pickMode(v: string | undefined): PolicyMode | undefined {
   if (v === undefined) return undefined;
-  if (v !== 'paper' && v !== 'safe') throw new UsageError(`--mode: got ${JSON.stringify(v)}; allowed: paper or safe`);
-  return v;
+  if (!(POLICY_MODES as readonly string[]).includes(v)) throw new UsageError(`--mode: got ${JSON.stringify(v)}; allowed: ${POLICY_MODES.join(', ')}`);
+  return v as PolicyMode;
 }
 
 function pickTarget(v: string | undefined): PolicyTarget {
@@ -176,4 +177,4 @@ const runCommand: Command = {
     }),
 };
 
-export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand];
+export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand, compareCommand];

@@ -1,0 +1,59 @@
+/** `testbed policy compare`: the baselines, DVFS and the core's modes on one trace (src/policy/compare.ts). */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatProblem, loadSpec } from '../../config/load.js';
+import { compareChart, comparePolicies, DEFAULT_BASELINES, formatCompare } from '../../policy/compare.js';
+import { policyFromSpec, validatePolicy } from '../../policy/settings.js';
+import { readTraces } from '../../policy/traces.js';
+import { renderSvg } from '../../report/render-svg.js';
+import { UsageError, type Command } from '../command.js';
+import { parsePolicyName } from './policy-simulate.js';
+
+export const compareCommand: Command = {
+  name: ['policy', 'compare'],
+  summary: 'every baseline (THR/IQR/MAD/LR/LRR x MMT/MC/RS), DVFS and the core modes on one trace: table and energy-vs-ESV SVG',
+  usage: 'testbed policy compare --trace DAY [--svg FILE] [--baselines a,b,...] [--seed N] [--json] [--spec FILE]',
+  async run({ argv, out, err }) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        trace: { type: 'string' },
+        svg: { type: 'string' },
+        baselines: { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean' },
+        spec: { type: 'string' },
+      },
+    });
+    if (!values.trace) throw new UsageError('--trace: missing; allowed: a PlanetLab day directory (e.g. ../shared/traces/planetlab/20110303)');
+    const seed = values.seed === undefined ? 1 : Number(values.seed);
+    if (!Number.isInteger(seed)) throw new UsageError(`--seed: got ${JSON.stringify(values.seed)}; allowed: an integer`);
+    const baselines = values.baselines ? values.baselines.split(',').map((b) => b.trim()) : DEFAULT_BASELINES;
+    for (const b of baselines) parsePolicyName('--baselines', b, seed);
+    const { spec, file, warnings } = loadSpec(values.spec);
+    for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
+    let traces;
+    let settings;
+    try {
+      settings = validatePolicy(policyFromSpec(spec));
+      traces = readTraces(values.trace);
+    } catch (e) {
+      if ((e as { exitCode?: number }).exitCode === 2) throw new UsageError((e as Error).message);
+      throw e;
+    }
+    const rows = comparePolicies(
+      traces,
+      { settings, baselines, seed, onRow: values.json ? undefined : (r) => err(`  ${r.policy} (${r.accounting}): ${r.runtimeMs.toFixed(0)} ms`) },
+      (b) => parsePolicyName('--baselines', b, seed),
+    );
+    const svgFile = values.svg ?? 'policy-compare.svg';
+    writeFileSync(svgFile, await renderSvg(compareChart(rows, `energy vs ESV, ${traces.source}`)));
+    if (values.json) {
+      out(JSON.stringify({ source: traces.source, rows, svg: svgFile }, null, 2));
+      return;
+    }
+    out(`${traces.source}: ${traces.vms.length} VMs, 800 hosts (planetlab-800)`);
+    for (const line of formatCompare(rows)) out(line);
+    out(`plot: ${svgFile}`);
+  },
+};

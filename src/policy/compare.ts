@@ -1,0 +1,116 @@
+/**
+ * `testbed policy compare`: every baseline, DVFS, and the core's modes on one trace, under CloudSim's
+ * accounting (and the core's modes also under the testbed's own accounting), as rows of one table, plus
+ * a Vega-Lite chart of energy against ESV.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { DETECTORS, SELECTIONS, DEFAULT_PARAMETER } from './baselines.js';
+import { simulateCloudSim, type ClusterPolicy } from './cloudsim-sim.js';
+import type { PolicyMode, PolicySettings } from './settings.js';
+import { simulatePlanetLab } from './simulate.js';
+import type { TraceSet } from './traces.js';
+
+export interface CompareRow {
+  readonly policy: string;
+  readonly accounting: 'cloudsim' | 'testbed';
+  readonly energyKWh: number;
+  readonly migrations: number;
+  readonly refused: number;
+  readonly slatah: number;
+  readonly pdm: number;
+  readonly slav: number;
+  readonly esv: number;
+  readonly runtimeMs: number;
+}
+
+export interface CompareOptions {
+  readonly settings: PolicySettings;
+  /** @default every detector × MMT, and IQR/LR × MC and RS */
+  readonly baselines?: readonly string[];
+  /** RS seed. @default 1 */
+  readonly seed?: number;
+  readonly modes?: readonly PolicyMode[];
+  readonly onRow?: (r: CompareRow) => void;
+}
+
+export const DEFAULT_BASELINES: readonly string[] = [
+  ...DETECTORS.map((d) => `${d}-mmt-${DEFAULT_PARAMETER[d]}`),
+  ...SELECTIONS.filter((s) => s !== 'mmt').flatMap((s) => [`thr-${s}-0.8`, `iqr-${s}-1.5`, `lr-ols-${s}-1.2`]),
+];
+
+/** The settings the core's modes run with in a replay: one decision per 300 s sample, no per-host limit (CloudSim has none). */
+export function replaySettings(s: PolicySettings, mode: PolicyMode): PolicySettings {
+  return { ...s, mode, samplePeriodS: 300, staleAfterS: 900, maxConcurrentPerHost: 0 };
+}
+
+export function comparePolicies(traces: TraceSet, o: CompareOptions, parse: (name: string) => ClusterPolicy): CompareRow[] {
+  const rows: CompareRow[] = [];
+  const push = (r: CompareRow): void => {
+    rows.push(r);
+    o.onRow?.(r);
+  };
+  const cs = (name: string, policy: ClusterPolicy): void => {
+    const t0 = performance.now();
+    const r = simulateCloudSim(traces, { policy });
+    push({ policy: name, accounting: 'cloudsim', ...pick(r), refused: r.refused, runtimeMs: performance.now() - t0 });
+  };
+  cs('dvfs', { kind: 'dvfs' });
+  for (const b of o.baselines ?? DEFAULT_BASELINES) cs(b, parse(b));
+  for (const mode of o.modes ?? (['paper', 'safe', 'consolidate'] as const)) {
+    const settings = replaySettings(o.settings, mode);
+    cs(mode, { kind: 'core', settings });
+    const t0 = performance.now();
+    const r = simulatePlanetLab(traces, { settings, keepSeries: false });
+    push({ policy: mode, accounting: 'testbed', ...pick(r), refused: r.refused, runtimeMs: performance.now() - t0 });
+  }
+  return rows;
+}
+
+function pick(r: { energyKWh: number; migrations: number; slatah: number; pdm: number; slav: number; esv: number }) {
+  return { energyKWh: r.energyKWh, migrations: r.migrations, slatah: r.slatah, pdm: r.pdm, slav: r.slav, esv: r.esv };
+}
+
+export function formatCompare(rows: readonly CompareRow[]): string[] {
+  const head = ['policy', 'accounting', 'energy kWh', 'migrations', 'refused', 'SLATAH %', 'PDM %', 'SLAV x1e-5', 'ESV x1e-3', 'ms'];
+  const body = rows.map((r) => [
+    r.policy,
+    r.accounting,
+    r.energyKWh.toFixed(2),
+    String(r.migrations),
+    String(r.refused),
+    (r.slatah * 100).toFixed(3),
+    (r.pdm * 100).toFixed(4),
+    (r.slav * 1e5).toFixed(3),
+    (r.esv * 1e3).toFixed(3),
+    r.runtimeMs.toFixed(0),
+  ]);
+  const all = [head, ...body];
+  const w = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  return all.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(w[c]!) : cell.padStart(w[c]!))).join('  '));
+}
+
+/** Energy (x) against ESV (y), one point per policy and accounting. */
+export function compareChart(rows: readonly CompareRow[], title: string): TopLevelSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title,
+    width: 560,
+    height: 360,
+    data: { values: rows.map((r) => ({ policy: r.policy, accounting: r.accounting, energy: r.energyKWh, esv: r.esv * 1e3 })) },
+    layer: [
+      {
+        mark: { type: 'point', filled: true, size: 70 },
+        encoding: {
+          x: { field: 'energy', type: 'quantitative', title: 'energy (kWh)', scale: { zero: false } },
+          y: { field: 'esv', type: 'quantitative', title: 'ESV (x 1e-3)' },
+          color: { field: 'accounting', type: 'nominal' },
+          shape: { field: 'accounting', type: 'nominal' },
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 6, dy: -4, fontSize: 9 },
+        encoding: { x: { field: 'energy', type: 'quantitative' }, y: { field: 'esv', type: 'quantitative' }, text: { field: 'policy' } },
+      },
+    ],
+  } as TopLevelSpec;
+}
