@@ -5,7 +5,9 @@ export default defineConfig({
     globals: true,
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    // First what the tests need of the machine (test/system-deps-setup.ts: installs as root or stops
+    // with the command to run), then the list of skipped suites (test/global-setup.ts).
+    globalSetup: ['test/system-deps-setup.ts', 'test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 600_000,
     // The lab and Ceph tests drive real daemons and share the lab's names (namespaces, ports):

@@ -225,7 +225,23 @@ export function parseSpecText(text: string, file = DEFAULT_SPEC_FILE): { spec: T
       })),
     );
   }
-  return validateSpec(doc.toJS(), file);
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // The yaml package refuses alias chains that expand too far (a "billion laughs" document).
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new SpecError(file, [
+      {
+        path: '',
+        message: `YAML aliases expand too far (${err.message.split('\n')[0]})`,
+        value: undefined,
+        allowed:
+          "anchors and aliases (&name, *name) that do not multiply (the yaml parser's maxAliasCount is 100); write the repeated values out instead",
+      },
+    ]);
+  }
+  return validateSpec(raw, file);
 }
 
 /** Reads and validates a spec file. A missing default file means "the study's testbed, all defaults". */

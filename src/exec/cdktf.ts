@@ -1,4 +1,5 @@
 import { execaRunner, type Runner } from './runner.js';
+import { terraformEnv } from './terraform.js';
 
 export interface CdktfOptions {
   readonly cwd?: string;
@@ -8,12 +9,15 @@ export interface CdktfOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Runs the project's cdktf CLI (`npx cdktf ...`) with CHECKPOINT_DISABLE=1. */
+/**
+ * Runs the project's cdktf CLI (`npx cdktf ...`) with CHECKPOINT_DISABLE=1 and the Terraform CLI
+ * chosen by src/exec/terraform.ts (terraform, else OpenTofu; the project's own CLI config).
+ */
 export function cdktf(args: readonly string[], options: CdktfOptions = {}) {
   const run = options.runner ?? execaRunner;
   return run('npx', ['--no-install', 'cdktf', ...args], {
     cwd: options.cwd,
     inherit: options.inherit ?? true,
-    env: { ...options.env, CHECKPOINT_DISABLE: '1' },
+    env: { ...terraformEnv(), ...options.env, CHECKPOINT_DISABLE: '1' },
   });
 }

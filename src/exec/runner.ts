@@ -9,6 +9,8 @@ export interface RunOptions {
   readonly inherit?: boolean;
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** Exit codes besides 0 that are answers, not failures (e.g. 3 from a `--check` that found something missing). */
+  readonly okExitCodes?: readonly number[];
 }
 
 export interface RunResult {
@@ -19,16 +21,30 @@ export interface RunResult {
 
 export type Runner = (file: string, args: readonly string[], options?: RunOptions) => Promise<RunResult>;
 
-/** A tool exited with an error: names the tool, its exit code and the short reason. */
+/**
+ * A tool exited with an error: names the tool, its exit code and the short reason, plus the last
+ * lines it printed when its output was captured. `exitCode` is the tool's, not the CLI's.
+ */
 export class ToolFailedError extends Error {
   constructor(
     readonly tool: string,
     readonly exitCode: number | undefined,
     readonly shortMessage: string,
+    readonly outputTail = '',
   ) {
-    super(`${tool} failed${exitCode === undefined ? '' : ` (exit code ${exitCode})`}: ${shortMessage}`);
+    super(`${tool} failed${exitCode === undefined ? '' : ` (exit code ${exitCode})`}: ${shortMessage}${outputTail ? `\n${outputTail}` : ''}`);
     this.name = 'ToolFailedError';
   }
+}
+
+/** The last `n` non-empty lines of a tool's output, indented, for an error message. */
+export function tail(text: string | undefined, n = 5): string {
+  return (text ?? '')
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-n)
+    .map((l) => `  | ${l}`)
+    .join('\n');
 }
 
 /** The real runner, on execa. Loaded lazily so that tests with a fake runner never import execa. */
@@ -43,8 +59,11 @@ export const execaRunner: Runner = async (file, args, options = {}) => {
       input: options.input,
       timeout: options.timeoutMs,
       stripFinalNewline: false,
+      reject: false,
     });
-    return { exitCode: r.exitCode ?? 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    const result = { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+    if (!r.failed || (r.exitCode !== undefined && !r.timedOut && !r.isCanceled && options.okExitCodes?.includes(r.exitCode))) return result;
+    throw new ToolFailedError(file, r.exitCode, r.shortMessage ?? 'failed', tail(result.stderr) || tail(result.stdout));
   } catch (err) {
     if (err instanceof ExecaError) throw new ToolFailedError(file, err.exitCode, err.shortMessage);
     throw err;

@@ -3,29 +3,25 @@ import { parseArgs } from 'node:util';
 import { formatProblem, loadSpec } from '../../config/load.js';
 import { ExecutorUnavailableError, TARGETS, createExecutor } from '../../experiments/executors.js';
 import type { ExperimentTarget } from '../../experiments/executor.js';
-import { MatrixError, buildMatrix, splitList } from '../../experiments/matrix.js';
+import { buildMatrix } from '../../experiments/matrix.js';
 import { parseProbeUrl } from '../../experiments/probe.js';
 import { RunStore, newRunId, ResultsError } from '../../experiments/results-store.js';
 import { RunInterruptedError, runExperiment } from '../../experiments/runner.js';
 import { UsageError, type Command } from '../command.js';
+import { planRun, runOptionSpecs } from './run-options.js';
 
 export const experimentRunCommand: Command = {
   name: ['experiment', 'run'],
   summary: "run the study's migrations (pool × flavor × load × reps) and fio against the lab or a cloud; results/<run-id>/",
   usage:
     'testbed experiment run [--target lab|cloud] [--pools filestore,bluestore] [--flavors small,...] [--reps N] [--load none,memory] [--no-fio] ' +
-    '[--out DIR] [--resume RUN_ID] [--lb-url http://HOST:PORT/] [--spec FILE]',
+    '[--fio-runtime-s N] [--out DIR] [--resume RUN_ID] [--lb-url http://HOST:PORT/] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({
       args: [...argv],
       options: {
         target: { type: 'string', default: 'lab' },
-        pools: { type: 'string' },
-        flavors: { type: 'string' },
-        reps: { type: 'string' },
-        load: { type: 'string' },
-        'no-fio': { type: 'boolean' },
-        'fio-runtime-s': { type: 'string' },
+        ...runOptionSpecs,
         out: { type: 'string', default: 'results' },
         resume: { type: 'string' },
         'lb-url': { type: 'string' },
@@ -34,37 +30,21 @@ export const experimentRunCommand: Command = {
     });
     const target = values.target as ExperimentTarget;
     if (!TARGETS.includes(target)) throw new UsageError(`--target: unknown "${values.target}"; allowed: ${TARGETS.join(', ')}`);
-    const reps = values.reps === undefined ? undefined : Number(values.reps);
-    if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1))
-      throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1`);
-    const fioRuntime = values['fio-runtime-s'] === undefined ? undefined : Number(values['fio-runtime-s']);
-    if (fioRuntime !== undefined && !(Number.isInteger(fioRuntime) && fioRuntime >= 1))
-      throw new UsageError(`--fio-runtime-s: "${values['fio-runtime-s']}" is not allowed; allowed: a whole number of seconds ≥ 1`);
-    const loaded = loadSpec(values.spec);
-    const { file, warnings } = loaded;
-    // --fio-runtime-s shortens each measured fio job (a scaled run); the spec keeps the study's value.
-    const spec =
-      fioRuntime === undefined
-        ? loaded.spec
-        : { ...loaded.spec, experiments: { ...loaded.spec.experiments, fio: { ...loaded.spec.experiments.fio, runtime_s: fioRuntime } } };
-    for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
-    let matrix;
+    let lbUrl;
     try {
-      matrix = buildMatrix(spec, {
-        pools: splitList(values.pools),
-        flavors: splitList(values.flavors),
-        loads: splitList(values.load),
-        reps,
-        noFio: values['no-fio'],
-      });
+      lbUrl = values['lb-url'] === undefined ? undefined : parseProbeUrl(values['lb-url']);
     } catch (e) {
-      if (e instanceof MatrixError) throw new UsageError(e.message);
-      throw e;
+      throw new UsageError(`--lb-url: ${(e as Error).message}`);
     }
+    const loaded = loadSpec(values.spec);
+    for (const w of loaded.warnings) err(`warning: ${formatProblem(loaded.file, w)}`);
+    const plan = planRun(loaded.spec, values);
+    const { spec } = plan;
+    let { matrix } = plan;
     // The executor first: a target that cannot run leaves no empty run folder behind.
     let executor;
     try {
-      executor = await createExecutor(target, spec, { lbUrl: values['lb-url'] ? parseProbeUrl(values['lb-url']) : undefined });
+      executor = await createExecutor(target, spec, { lbUrl });
     } catch (e) {
       if (e instanceof ExecutorUnavailableError) {
         err(`testbed experiment run: ${e.message}`);

@@ -5,7 +5,7 @@ import { cephPhase } from '../../lab-phases/ceph.js';
 import { guestPhase } from '../../lab-phases/guest.js';
 import { haproxyPhase } from '../../lab-phases/haproxy.js';
 import { vmsPhase } from '../../lab-phases/vms.js';
-import { LabPhaseError, type LabPhase } from '../../lab-phases/phase.js';
+import type { LabPhase } from '../../lab-phases/phase.js';
 import { policyPhase } from '../../lab-phases/policy.js';
 import { preflightPhase } from '../../lab-phases/preflight.js';
 import { UsageError, type Command } from '../command.js';
@@ -23,15 +23,8 @@ function phaseCommand(phase: LabPhase): Command {
       const { spec, file } = loadSpec(values.spec);
       const started = Date.now();
       err(`[lab ${phase.name} ${action}] ${phase.description}`);
-      try {
-        await phase[action]({ spec, specFile: file, log: (line) => err(`[lab ${phase.name}] ${line}`) });
-      } catch (e) {
-        if (e instanceof LabPhaseError) {
-          err(e.message);
-          return 1;
-        }
-        throw e;
-      }
+      // A LabPhaseError is printed by main (exit 1; a PreflightError exits 2).
+      await phase[action]({ spec, specFile: file, log: (line) => err(`[lab ${phase.name}] ${line}`) });
       out(`[lab ${phase.name} ${action}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
   };

@@ -9,7 +9,7 @@ import { haproxyFiles } from '../../lab-phases/haproxy.js';
 import { cephConfPath } from '../../lab-phases/lab-context.js';
 import { policyJobStatus } from '../../lab-phases/policy.js';
 import { HaproxyLoadBalancer } from '../../policy/haproxy-lb.js';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -55,12 +55,12 @@ export const labHostsCommand: Command = {
 };
 
 export const labGuestCommand: Command = {
-  name: ['lab', 'guest'],
-  summary: 'lab phase 3: build (or find cached) the guest kernel and initramfs',
+  // Not ['lab', 'guest']: that is the guest lab phase (`testbed lab guest up|down`, lab-phase.ts).
+  name: ['lab', 'guest', 'build'],
+  summary: 'build (or find cached) the guest kernel and initramfs, without the KVM probe of the guest phase',
   usage: 'testbed lab guest build [--spec FILE]',
   async run({ argv, out, err }: CommandContext) {
-    const { values, positionals } = parseArgs({ args: [...argv], options: specOption, allowPositionals: true });
-    if (positionals[0] !== 'build') throw new UsageError(`lab guest: action must be "build", got ${JSON.stringify(positionals[0] ?? '')}`);
+    const { values } = parseArgs({ args: [...argv], options: specOption });
     const ctx = labContext(values.spec, err);
     const image = await buildGuestImage({ labDir: ctx.labDir, log: err });
     out(JSON.stringify(image, null, 2));
@@ -96,13 +96,28 @@ export const labVmCommand: Command = {
     });
     const [action, name] = positionals;
     const ctx = labContext(values.spec, err);
-    const vms = await vmsFor(ctx, err);
+    const hostNames = ctx.topology.computes.map((c) => c.name);
+    const checkHost = (option: string, host: string) => {
+      if (!hostNames.includes(host))
+        throw new UsageError(`lab vm ${action}: ${option} ${JSON.stringify(host)} is not a lab compute host; allowed: ${hostNames.join(', ')}`);
+    };
+    const known = labVmHosts(ctx.labDir);
+    const checkVm = (vm: string) => {
+      if (!known.has(vm))
+        throw new UsageError(
+          `lab vm ${action}: no VM ${JSON.stringify(vm)} in ${ctx.labDir}; allowed: ${[...known.keys()].join(', ') || 'none (boot one first, or `npx cdktf deploy lab`)'}`,
+        );
+    };
+    // Every argument is checked before anything is built or started.
     switch (action) {
       case 'boot': {
         if (!name || !values.host) throw new UsageError('lab vm boot: give the VM NAME and --host');
+        checkHost('--host', values.host);
         const flavor = values.flavor as FlavorName;
         if (!FLAVOR_NAMES.includes(flavor))
           throw new UsageError(`lab vm boot: --flavor ${JSON.stringify(values.flavor)} is not one of ${FLAVOR_NAMES.join(', ')}`);
+        const ws = wholeNumber('--ws-mib', values['ws-mib']!);
+        const rate = wholeNumber('--rate-mib-s', values['rate-mib-s']!);
         let disk: DiskSource;
         if (values.rbd) {
           const [pool, image] = values.rbd.split('/');
@@ -118,8 +133,7 @@ export const labVmCommand: Command = {
           }
           disk = { kind: 'file', path };
         }
-        const ws = Number(values['ws-mib']);
-        const rate = Number(values['rate-mib-s']);
+        const vms = await vmsFor(ctx, err);
         const vm = await vms.boot({
           name,
           host: values.host,
@@ -132,11 +146,13 @@ export const labVmCommand: Command = {
         return;
       }
       case 'stop':
-        if (values.all) await vms.stopAll();
-        else if (name) await vms.stop(name);
-        else throw new UsageError('lab vm stop: give a VM NAME or --all');
+        if (values.all) return void (await (await vmsFor(ctx, err)).stopAll());
+        if (!name) throw new UsageError('lab vm stop: give a VM NAME or --all');
+        checkVm(name);
+        await (await vmsFor(ctx, err)).stop(name);
         return;
       case 'list': {
+        const vms = await vmsFor(ctx, err);
         const list = vms.list();
         if (values.json) out(JSON.stringify(list, null, 2));
         else
@@ -148,6 +164,13 @@ export const labVmCommand: Command = {
       }
       case 'migrate': {
         if (!name || !values.to) throw new UsageError('lab vm migrate: give the VM NAME and --to HOST');
+        checkVm(name);
+        checkHost('--to', values.to);
+        if (known.get(name) === values.to)
+          throw new UsageError(
+            `lab vm migrate: --to ${JSON.stringify(values.to)} is where ${name} already runs; allowed: another compute host (${hostNames.filter((h) => h !== values.to).join(', ')})`,
+          );
+        const vms = await vmsFor(ctx, err);
         const record = await migrateVm({
           vms,
           name,
@@ -168,6 +191,28 @@ export const labVmCommand: Command = {
     }
   },
 };
+
+function wholeNumber(option: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`lab vm boot: ${option} ${JSON.stringify(value)} is not allowed; allowed: a whole number ≥ 0`);
+  return Number(value);
+}
+
+/** The lab's VM records (`<lab.dir>/vms/<name>/vm.json`, written by src/lab/vms.ts): name → host. */
+function labVmHosts(labDir: string): Map<string, string> {
+  const dir = join(labDir, 'vms');
+  const hosts = new Map<string, string>();
+  if (!existsSync(dir)) return hosts;
+  for (const n of readdirSync(dir).sort()) {
+    const file = join(dir, n, 'vm.json');
+    if (!existsSync(file)) continue;
+    try {
+      hosts.set(n, String((JSON.parse(readFileSync(file, 'utf8')) as { host?: unknown }).host ?? ''));
+    } catch {
+      hosts.set(n, '');
+    }
+  }
+  return hosts;
+}
 
 export const labStatusCommand: Command = {
   name: ['lab', 'status'],

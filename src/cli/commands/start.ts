@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cdktf } from '../../exec/cdktf.js';
 import { execaRunner, ToolFailedError } from '../../exec/runner.js';
-import { UsageError, type Command } from '../command.js';
+import { loadSpec } from '../../config/load.js';
+import type { Command } from '../command.js';
+import { planRun, runOptionSpecs } from './run-options.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/testbed.mjs');
 
@@ -22,23 +24,22 @@ export const START_DEFAULTS = { reps: 1, fioRuntimeS: 6 } as const;
 export const startCommand: Command = {
   name: ['start'],
   summary: "the README's main command: deploy the lab, run the study's experiments scaled, write the report, destroy the lab",
-  usage: 'testbed start [--keep] [--reps N] [--fio-runtime-s N] [--flavors ...] [--pools ...] [--load ...] [--out DIR] [--spec FILE]',
+  usage: 'testbed start [--keep] [--reps N] [--fio-runtime-s N] [--flavors ...] [--pools ...] [--load ...] [--no-fio] [--out DIR] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({
       args: [...argv],
       options: {
         keep: { type: 'boolean', default: false },
+        ...runOptionSpecs,
         reps: { type: 'string', default: String(START_DEFAULTS.reps) },
         'fio-runtime-s': { type: 'string', default: String(START_DEFAULTS.fioRuntimeS) },
-        flavors: { type: 'string' },
-        pools: { type: 'string' },
-        load: { type: 'string' },
         out: { type: 'string', default: 'results' },
         spec: { type: 'string' },
       },
     });
-    if (!/^\d+$/.test(values.reps!))
-      throw new UsageError(`--reps: "${values.reps}" is not allowed; allowed: a whole number ≥ 1 (20 is the study's count)`);
+    // Every option is checked before anything is installed or deployed.
+    const loaded = loadSpec(values.spec);
+    planRun(loaded.spec, values);
     const env: Record<string, string> = values.spec ? { TESTBED_SPEC: resolve(values.spec) } : {};
     const specArgs = values.spec ? ['--spec', resolve(values.spec)] : [];
     const started = Date.now();
@@ -48,7 +49,14 @@ export const startCommand: Command = {
     let deployed = false;
     try {
       step(1, 'preflight');
-      await testbed(['lab', 'preflight', 'up']);
+      try {
+        await testbed(['lab', 'preflight', 'up']);
+      } catch (e) {
+        // The preflight printed what is wrong and how to fix it; its exit code 2 means "fix this machine".
+        if (!(e instanceof ToolFailedError)) throw e;
+        err(`testbed start: the preflight failed (its message is above); nothing was deployed`);
+        return e.exitCode === 2 ? 2 : 1;
+      }
       step(2, 'cdktf deploy lab');
       deployed = true;
       await cdktf(['deploy', 'lab', '--auto-approve'], { env });
@@ -69,6 +77,7 @@ export const startCommand: Command = {
           values.reps!,
           '--fio-runtime-s',
           values['fio-runtime-s']!,
+          ...(values['no-fio'] ? ['--no-fio'] : []),
           '--out',
           outDir,
           ...opt('flavors', values.flavors),
