@@ -4,10 +4,13 @@
  */
 import type { TestbedSpec } from '../../config/schema.js';
 import { execaRunner } from '../../exec/runner.js';
-import { labAccel } from '../../lab-phases/guest.js';
-import { haproxyFiles } from '../../lab-phases/haproxy.js';
+import { cephPhase } from '../../lab-phases/ceph.js';
+import { guestPhase, labAccel } from '../../lab-phases/guest.js';
+import { haproxyFiles, haproxyPhase } from '../../lab-phases/haproxy.js';
+import { LabPhaseError, type LabPhase } from '../../lab-phases/phase.js';
 import { cephConfPath } from '../../lab-phases/lab-context.js';
-import { policyJobStatus } from '../../lab-phases/policy.js';
+import { policyJobStatus, policyPhase } from '../../lab-phases/policy.js';
+import { vmsPhase } from '../../lab-phases/vms.js';
 import { HaproxyLoadBalancer } from '../../policy/haproxy-lb.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -18,7 +21,7 @@ import { formatProblem, loadSpec } from '../../config/load.js';
 import { FLAVOR_NAMES, type FlavorName } from '../../config/schema.js';
 import { buildGuestImage } from '../../lab/guest-image.js';
 import { migrateVm } from '../../lab/migrate.js';
-import { LabNetwork, netnsExists } from '../../lab/netns.js';
+import { LabHostsBusyError, LabNetwork, netnsExists } from '../../lab/netns.js';
 import { detectQemu, qemuPreflightProblem, type DiskSource } from '../../lab/qemu.js';
 import { LabVms } from '../../lab/vms.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
@@ -50,9 +53,39 @@ export const labHostsCommand: Command = {
     const action = positionals[0];
     if (action !== 'up' && action !== 'down') throw new UsageError(`lab hosts: action must be "up" or "down", got ${JSON.stringify(action ?? '')}`);
     const ctx = labContext(values.spec, err);
-    await (action === 'up' ? ctx.net.up() : ctx.net.down());
+    if (action === 'up') await ctx.net.up();
+    else await hostsDown(ctx, values.spec, err);
   },
 };
+
+/** The phases that run inside the hosts, in deploy order (their downs run in reverse). */
+const PHASES_ON_HOSTS: readonly LabPhase[] = [cephPhase, guestPhase, haproxyPhase, vmsPhase, policyPhase];
+
+/**
+ * Removes the namespaces. A deploy killed half-way can leave daemons of a later phase whose
+ * `down` Terraform never ran (the resource never reached the state): then every later phase's
+ * `down` runs first, newest first (each is idempotent), so that destroy still leaves nothing.
+ */
+async function hostsDown(ctx: ReturnType<typeof labContext>, specArg: string | undefined, err: (l: string) => void): Promise<void> {
+  try {
+    await ctx.net.down();
+    return;
+  } catch (e) {
+    if (!(e instanceof LabHostsBusyError)) throw e;
+    err(`[lab hosts] processes still run in the lab's namespaces (an interrupted deploy?): taking the later phases down first`);
+  }
+  const { file } = loadSpec(specArg);
+  for (const phase of [...PHASES_ON_HOSTS].reverse()) {
+    err(`[lab hosts] ${phase.name} down`);
+    await phase.down({ spec: ctx.spec, specFile: file, log: (line) => err(`[lab ${phase.name}] ${line}`) });
+  }
+  try {
+    await ctx.net.down();
+  } catch (e) {
+    if (e instanceof LabHostsBusyError) throw new LabPhaseError('hosts', e.message);
+    throw e;
+  }
+}
 
 export const labGuestCommand: Command = {
   // Not ['lab', 'guest']: that is the guest lab phase (`testbed lab guest up|down`, lab-phase.ts).
