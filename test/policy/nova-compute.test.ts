@@ -1,6 +1,9 @@
 import { BOOT_FROM_VOLUME_MICROVERSION, NovaClient, NovaComputeApi, NovaMetricsSource } from '../../src/policy/nova-compute.js';
 import { RAM_UNKNOWN_WARNING } from '../../src/policy/nova-metrics.js';
-import { loadCredentials, OpenStackHttpError } from '../../src/policy/openstack-auth.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCredentials, OpenStackConfigError, OpenStackHttpError } from '../../src/policy/openstack-auth.js';
 import { IMAGE_ID, NETWORK_ID, startNovaContract, type ContractServer } from './nova-contract-server.js';
 
 async function setup(o: Parameters<typeof startNovaContract>[0] = {}, client: { timeoutMs?: number; attempts?: number } = {}) {
@@ -378,5 +381,38 @@ describe('the Nova driver, against the Keystone/Nova contract server', () => {
     server = s.server;
     expect(await s.api.acceleratorOf(server.state.servers[0]!.id)).toBe('kvm');
     expect(await s.api.acceleratorOf('no-such-server')).toBe('unknown');
+  });
+});
+
+describe('the OpenStack credentials', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nova-creds-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const clouds = join(dir, 'clouds.yaml');
+  writeFileSync(
+    clouds,
+    'clouds:\n  tb:\n    auth: {auth_url: http://127.0.0.1:1/v3, username: u, password: p, project_name: admin}\n    region_name: R\n',
+  );
+
+  it('are read from OS_CLIENT_CONFIG_FILE, as openstacksdk does, with the cloud OS_CLOUD names', () => {
+    expect(loadCredentials({ OS_CLIENT_CONFIG_FILE: clouds, OS_CLOUD: 'tb' })).toMatchObject({
+      username: 'u',
+      regionName: 'R',
+      source: `${clouds} (cloud tb)`,
+    });
+  });
+
+  it('fail with exit code 2 for a clouds.yaml that does not exist, naming where it was looked for', () => {
+    const missing = join(dir, 'nope.yaml');
+    for (const call of [() => loadCredentials({ OS_CLIENT_CONFIG_FILE: missing }), () => loadCredentials({}, missing)]) {
+      const err = (() => {
+        try {
+          call();
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(OpenStackConfigError);
+      expect(err).toMatchObject({ exitCode: 2, message: expect.stringContaining(`no such file; got ${JSON.stringify(missing)}`) });
+    }
   });
 });
