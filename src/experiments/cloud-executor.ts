@@ -4,9 +4,19 @@
  * - VMs: `bootServer` copies a template server, so each pool × flavor needs one: a boot-from-volume
  *   server of the pool's Cinder volume type with metadata `testbed-experiment: <pool>/<flavor>`.
  *   The booted copy carries `testbed-load: none|memory` for the guest's load program.
- * - Migrations: `liveMigrate` to the other host, polled to the end. Nova reports the bytes
- *   processed and the times, not QEMU's downtime: those fields are NaN, and the client-side
- *   probe is the downtime measure on the cloud.
+ * - Migrations: `liveMigrate` to the other host, polled every `pollMs` to the end. What Nova can
+ *   tell, and what the record holds:
+ *   - `total_ms`: the migration record's `updated_at − created_at` at its end (the cloud's clock,
+ *     whole seconds; from `accepted`, so the scheduling and pre-checks are in it). Only when the
+ *     record has no times is it the client's polls (≤ `pollMs` late); `raw.timing` says which.
+ *   - `transferred_bytes`: memory + disk processed bytes of the last in-progress record seen
+ *     (Nova's libvirt monitor updates them while the job runs, not at its end: a lower bound, at
+ *     most one poll old). NaN when no poll saw the migration running.
+ *   - Not available from Nova, so NaN: setup time, QEMU's downtime, pages, iterations. The
+ *     client-side probe is the downtime measure on the cloud.
+ * - Conditions: the accelerator is what Nova's diagnostics say for the booted VMs (libvirt
+ *   virt_type: kvm, or qemu = TCG) when the API can tell (`acceleratorOf`), else `unknown`; never
+ *   this client's /dev/kvm.
  * - Probe: from this machine, straight to the server's address and through the load balancer.
  * - fio: runs on a Ceph client node, which this executor cannot reach; every fio job is recorded
  *   as failed with that reason (never dropped).
@@ -46,11 +56,26 @@ interface CloudProbe {
 
 const TERMINAL = new Set(['completed', 'failed', 'aborted']);
 
+type Accel = Conditions['accel'];
+/** A Compute API that can tell a server's accelerator (NovaComputeApi can, from diagnostics). */
+interface AcceleratorReader {
+  acceleratorOf(serverId: string): Promise<Accel>;
+}
+const readsAccelerator = (api: ComputeApi): api is ComputeApi & AcceleratorReader =>
+  typeof (api as Partial<AcceleratorReader>).acceleratorOf === 'function';
+
+/** The bytes Nova had counted, memory + disk, or undefined when it reported none. */
+function processedBytes(s: NovaMigrationStatus): number | undefined {
+  if (s.memoryProcessedBytes === undefined && s.diskProcessedBytes === undefined) return undefined;
+  return (s.memoryProcessedBytes ?? 0) + (s.diskProcessedBytes ?? 0);
+}
+
 export class CloudExecutor implements ExperimentExecutor {
   readonly target = 'cloud' as const;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly servers = new Map<string, Server>();
+  private readonly accels = new Set<Accel>();
 
   constructor(private readonly p: CloudExecutorProps) {
     this.sleep = p.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -83,6 +108,7 @@ export class CloudExecutor implements ExperimentExecutor {
       server = (await this.p.api.listServers()).find((s) => s.id === server.id) ?? server;
     }
     this.servers.set(server.id, server);
+    if (readsAccelerator(this.p.api)) this.accels.add(await this.p.api.acceleratorOf(server.id));
     return { id: server.id, host: server.host, pool, flavor, load };
   }
 
@@ -91,16 +117,20 @@ export class CloudExecutor implements ExperimentExecutor {
     let status: NovaMigrationStatus = await this.p.api.pollMigration(handle);
     const deadline = handle.startedAt + (this.p.migrationTimeoutMs ?? 1_800_000);
     let reason: string | undefined;
+    let lastRunning: NovaMigrationStatus | undefined;
     while (!TERMINAL.has(status.state)) {
-      if (this.now() > deadline) {
-        await this.p.api.abortMigration(handle);
+      if (status.state === 'running' && processedBytes(status) !== undefined) lastRunning = status;
+      if (this.now() > deadline && reason === undefined) {
+        await this.p.api.abortMigration(status.handle);
         reason = `did not complete within ${Math.round((this.p.migrationTimeoutMs ?? 1_800_000) / 1000)} s; aborted`;
       }
       await this.sleep(this.p.pollMs ?? 2000);
-      status = await this.p.api.pollMigration(handle);
+      status = await this.p.api.pollMigration(status.handle);
     }
     const nan = Number.NaN;
-    const end = status.finishedAt ?? this.now();
+    const fromRecord = status.recordCreatedAt !== undefined && status.recordUpdatedAt !== undefined;
+    const totalMs = fromRecord ? status.recordUpdatedAt! - status.recordCreatedAt! : (status.finishedAt ?? this.now()) - handle.startedAt;
+    const bytes = lastRunning ? processedBytes(lastRunning)! : nan;
     return {
       vm: vm.id,
       flavor: vm.flavor,
@@ -111,18 +141,27 @@ export class CloudExecutor implements ExperimentExecutor {
       target: r.target,
       status: status.state === 'completed' ? 'completed' : status.state === 'aborted' ? 'cancelled' : 'failed',
       ...(status.state === 'completed' ? {} : { reason: reason ?? status.error ?? `Nova reports ${status.state}` }),
-      total_ms: end - handle.startedAt,
+      total_ms: totalMs,
       setup_ms: nan,
       downtime_ms: nan,
       downtime_real_ms: nan,
-      transferred_bytes: status.memoryProcessedBytes ?? nan,
+      transferred_bytes: bytes,
       normal_pages: nan,
       zero_pages: nan,
       iterations: nan,
       link_mbit: this.p.linkMbit,
       // The guest's own verification is not reachable through Nova.
       pattern_verified: false,
-      raw: status,
+      raw: {
+        final: status,
+        last_running: lastRunning ?? null,
+        timing: fromRecord
+          ? "Nova migration record: updated_at - created_at (cloud clock, 1 s resolution, from 'accepted')"
+          : `client polls every ${this.p.pollMs ?? 2000} ms (the record had no times)`,
+        bytes: lastRunning
+          ? 'memory + disk processed bytes of the last in-progress record seen (a lower bound)'
+          : 'no poll saw the migration running',
+      },
     };
   }
 
@@ -157,7 +196,17 @@ export class CloudExecutor implements ExperimentExecutor {
     );
   }
 
-  collectConditions(): Promise<Conditions> {
-    return this.p.collectConditions();
+  async collectConditions(): Promise<Conditions> {
+    const c = await this.p.collectConditions();
+    // One accelerator when every booted VM agreed, else unknown (mixed, or nothing could tell).
+    const known = [...this.accels];
+    const accel: Accel = known.length === 1 ? known[0]! : 'unknown';
+    const how =
+      known.length === 0
+        ? 'accelerator unknown: no VM booted yet, or the Compute API cannot tell'
+        : known.length === 1
+          ? `accelerator ${accel}: from Nova's diagnostics of the booted VMs (libvirt virt_type)`
+          : `accelerator unknown: the booted VMs reported ${known.join(', ')}`;
+    return { ...c, accel, notes: [...c.notes, how] };
   }
 }

@@ -14,7 +14,7 @@ import { specHash } from '../config/derived.js';
 export interface Conditions {
   readonly collected_at: string;
   readonly target: string;
-  /** `kvm`, `tcg`, or `unknown` (the cloud: Nova's hypervisor type is reported in `hypervisor`). */
+  /** `kvm`, `tcg`, or `unknown` (a cloud run: what Nova's diagnostics say for its VMs, else unknown; never the client's /dev/kvm). */
   readonly accel: 'kvm' | 'tcg' | 'unknown';
   readonly cpu_model: string;
   readonly cpu_cores: number;
@@ -97,8 +97,11 @@ export interface LocalConditionsProps {
   readonly runner: Runner;
   readonly spec: TestbedSpec;
   readonly target: string;
-  /** The accelerator the VMs really use, when the executor knows. @default - kvm where /dev/kvm exists, else tcg */
-  readonly accel?: 'kvm' | 'tcg';
+  /**
+   * The accelerator the VMs really use, when the executor knows.
+   * @default - lab: kvm where /dev/kvm exists, else tcg; cloud: unknown (this machine's /dev/kvm says nothing about the computes)
+   */
+  readonly accel?: 'kvm' | 'tcg' | 'unknown';
   /** The link as the executor read it back from tc. @default - the spec's bandwidth, `shaping: not read back` */
   readonly link?: { mbit: number; shaping: string };
   readonly migration?: Readonly<Record<string, unknown>>;
@@ -124,6 +127,12 @@ function readText(path: string): string | null {
   }
 }
 
+/** The accelerator when the executor does not say: this machine's /dev/kvm for the lab, unknown for anything else (a cloud's computes). */
+export function defaultAccel(target: string, kvmExists: () => boolean = () => existsSync('/dev/kvm')): 'kvm' | 'tcg' | 'unknown' {
+  if (target !== 'lab') return 'unknown';
+  return kvmExists() ? 'kvm' : 'tcg';
+}
+
 /** Reads this machine's conditions (the lab's, or the client's side of a cloud run). Never throws for one missing tool. */
 export async function collectLocalConditions(p: LocalConditionsProps): Promise<Conditions> {
   const { runner, spec } = p;
@@ -146,7 +155,7 @@ export async function collectLocalConditions(p: LocalConditionsProps): Promise<C
   return {
     collected_at: new Date().toISOString(),
     target: p.target,
-    accel: p.accel ?? (existsSync('/dev/kvm') ? 'kvm' : 'tcg'),
+    accel: p.accel ?? defaultAccel(p.target),
     cpu_model: parseCpuModel(cpuinfo) ?? cpus()[0]?.model ?? 'unknown',
     cpu_cores: cpus().length,
     kernel: release(),

@@ -9,7 +9,7 @@
  * - times are milliseconds since the Unix epoch (`…At`) or durations in ms (`…Ms`) unless the
  *   name says `_s` / `S`.
  *
- * Implementations: Nova (`nova-compute.ts`, `nova-metrics.ts`), HAProxy (`haproxy-lb.ts`), trace replay
+ * Implementations: Nova (`nova-compute.ts`, `nova-metrics.ts`, `nova-client.ts`), HAProxy (`haproxy-lb.ts`), trace replay
  * (`trace-source.ts`), and the one-machine lab (QEMU VMs in network namespaces; provided by the lab
  * driver and wired in `drivers.ts`).
  */
@@ -128,6 +128,15 @@ export interface MigrationStatus {
   readonly memoryTotalBytes?: number;
   readonly memoryProcessedBytes?: number;
   readonly memoryRemainingBytes?: number;
+  /** The same for the disks (block migration; 0 on shared storage). */
+  readonly diskTotalBytes?: number;
+  readonly diskProcessedBytes?: number;
+  readonly diskRemainingBytes?: number;
+  /** The cloud's own status word (Nova: accepted, queued, preparing, running, completed, error, cancelled...). */
+  readonly cloudStatus?: string;
+  /** The cloud's migration record: created and last updated (ms epoch, the cloud's clock; Nova keeps whole seconds). */
+  readonly recordCreatedAt?: number;
+  readonly recordUpdatedAt?: number;
   /** Set once the migration ended (completed, failed or aborted). */
   readonly finishedAt?: number;
   /** Why it failed, when known. */

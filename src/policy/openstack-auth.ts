@@ -1,8 +1,8 @@
 /**
  * OpenStack credentials (clouds.yaml or OS_* variables) and a Keystone v3 password session.
  *
- * clouds.yaml is searched where openstacksdk looks: ./clouds.yaml, ~/.config/openstack/clouds.yaml,
- * /etc/openstack/clouds.yaml; the cloud is `OS_CLOUD` (or the only one in the file). Without a file,
+ * clouds.yaml is searched where openstacksdk looks: $OS_CLIENT_CONFIG_FILE, ./clouds.yaml,
+ * ~/.config/openstack/clouds.yaml, /etc/openstack/clouds.yaml; the cloud is `OS_CLOUD` (or the only one in the file). Without a file,
  * OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME
  * and OS_REGION_NAME are read. The password and the token are never logged nor put in errors.
  */
@@ -37,7 +37,14 @@ export function cloudsYamlPaths(cwd = process.cwd()): string[] {
 
 /** Reads credentials: an explicit clouds.yaml, else the first one found, else OS_* variables. */
 export function loadCredentials(env: NodeJS.ProcessEnv = process.env, file?: string): OpenStackCredentials {
-  const path = file ?? cloudsYamlPaths().find((p) => existsSync(p));
+  if (file && !existsSync(file))
+    throw new OpenStackConfigError(`--clouds: no such file; got ${JSON.stringify(file)}; allowed: the path of a clouds.yaml`);
+  if (!file && env.OS_CLIENT_CONFIG_FILE && !existsSync(env.OS_CLIENT_CONFIG_FILE)) {
+    throw new OpenStackConfigError(
+      `OS_CLIENT_CONFIG_FILE: no such file; got ${JSON.stringify(env.OS_CLIENT_CONFIG_FILE)}; allowed: the path of a clouds.yaml`,
+    );
+  }
+  const path = file ?? env.OS_CLIENT_CONFIG_FILE ?? cloudsYamlPaths().find((p) => existsSync(p));
   if (path) return fromCloudsYaml(path, env.OS_CLOUD);
   const missing = ['OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_NAME'].filter((k) => !env[k]);
   if (missing.length > 0) {
@@ -88,15 +95,22 @@ export interface KeystoneToken {
   readonly expiresAt: number;
   /** Public compute endpoint from the catalog. */
   readonly computeUrl: string;
+  /** Public Cinder v3 endpoint (`volumev3` or `block-storage`), when the catalog has one. */
+  readonly volumeUrl?: string;
 }
 
-/** An HTTP answer that was not a success. The body is cut short; it never contains our secrets. */
+/**
+ * An HTTP answer that was not a success. The body is cut short; it never contains our secrets.
+ * `exitCode` is 2 when the user can fix it (credentials Keystone refuses, a catalog without the
+ * endpoint, a cloud too old for the microversion); undefined for faults of the cloud or of this code.
+ */
 export class OpenStackHttpError extends Error {
   constructor(
     readonly method: string,
     readonly url: string,
     readonly status: number,
     readonly body: string,
+    readonly exitCode?: 2,
   ) {
     super(`${method} ${url}: HTTP ${status}${body ? `: ${body.slice(0, 300)}` : ''}`);
     this.name = 'OpenStackHttpError';
@@ -119,6 +133,17 @@ export async function keystoneLogin(c: OpenStackCredentials, timeoutMs = 10_000)
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
+  if (res.status === 401 || res.status === 403) {
+    throw new OpenStackHttpError(
+      'POST',
+      url,
+      res.status,
+      `Keystone refused the credentials from ${c.source} (user ${JSON.stringify(c.username)}, project ${JSON.stringify(c.projectName)}, ` +
+        `domains ${JSON.stringify(c.userDomainName)}/${JSON.stringify(c.projectDomainName)}); allowed: a user, password and project this cloud accepts; ` +
+        'fix the password or names in clouds.yaml or the OS_* variables',
+      2,
+    );
+  }
   if (res.status !== 201) throw new OpenStackHttpError('POST', url, res.status, await res.text());
   const token = res.headers.get('X-Subject-Token');
   if (!token) throw new OpenStackHttpError('POST', url, res.status, 'no X-Subject-Token header in the answer');
@@ -128,14 +153,30 @@ export async function keystoneLogin(c: OpenStackCredentials, timeoutMs = 10_000)
       catalog?: Array<{ type: string; endpoints: Array<{ interface: string; region?: string; region_id?: string; url: string }> }>;
     };
   };
-  const compute = data.token?.catalog?.find((s) => s.type === 'compute');
-  const ep = compute?.endpoints.find((e) => e.interface === 'public' && (!c.regionName || e.region === c.regionName || e.region_id === c.regionName));
-  if (!ep)
+  const endpoint = (types: readonly string[]) =>
+    data.token?.catalog
+      ?.filter((s) => types.includes(s.type))
+      .flatMap((s) => s.endpoints)
+      .find((e) => e.interface === 'public' && (!c.regionName || e.region === c.regionName || e.region_id === c.regionName));
+  const ep = endpoint(['compute']);
+  if (!ep) {
+    const regions = [
+      ...new Set((data.token?.catalog ?? []).filter((s) => s.type === 'compute').flatMap((s) => s.endpoints.map((e) => e.region_id ?? e.region))),
+    ];
     throw new OpenStackHttpError(
       'POST',
       url,
       res.status,
-      `no public compute endpoint${c.regionName ? ` in region ${c.regionName}` : ''} in the catalog`,
+      `no public compute endpoint${c.regionName ? ` in region ${c.regionName}` : ''} in the catalog; got regions ${JSON.stringify(regions)}; ` +
+        `allowed: set region_name (OS_REGION_NAME) in ${c.source} to one of them`,
+      2,
     );
-  return { token, expiresAt: Date.parse(data.token?.expires_at ?? '') || Date.now() + 3600_000, computeUrl: ep.url.replace(/\/+$/, '') };
+  }
+  const volume = endpoint(['volumev3', 'block-storage']);
+  return {
+    token,
+    expiresAt: Date.parse(data.token?.expires_at ?? '') || Date.now() + 3600_000,
+    computeUrl: ep.url.replace(/\/+$/, ''),
+    ...(volume ? { volumeUrl: volume.url.replace(/\/+$/, '') } : {}),
+  };
 }

@@ -9,6 +9,7 @@ import type { HostRole } from '../config/topology.js';
 import { volumeTypes } from './cinder-data.js';
 import { apiVip, hostIp, type RenderContext } from './render-context.js';
 import { virtioDiskPath } from './tf-outputs.js';
+import { haproxySocket } from './haproxy-data.js';
 
 export const INVENTORY_GROUPS = ['controllers', 'computes', 'ceph_mons', 'ceph_mgrs', 'ceph_osds', 'haproxy', 'migration_policy'] as const;
 export type InventoryGroup = (typeof INVENTORY_GROUPS)[number];
@@ -73,6 +74,8 @@ export function inventoryData(ctx: RenderContext): InventoryData {
     testbed_target: ctx.target,
     testbed_rendered_dir: ctx.outDir,
     testbed_name: ctx.spec.name,
+    // The HAProxy runtime socket the policy job drives (haproxy.cfg's stats socket).
+    testbed_haproxy_socket: haproxySocket(ctx),
     ceph_fsid: ctx.fsid,
     // Address of the OpenStack API frontends (HAProxy binds it on the haproxy host).
     testbed_api_vip: apiVip(ctx),

@@ -1,11 +1,10 @@
 /**
  * clouds.yaml (the policy job's credentials for the testbed's own OpenStack) and policy/policy.yaml
- * (the policy job's config). Pure.
+ * (the policy job's spec). Pure.
  */
 import type { TestbedSpec } from '../config/schema.js';
 import type { PasswordName } from '../secrets/secrets.js';
 import { RABBITMQ_USER, keystoneUrl, password } from './openstack-data.js';
-import { APP_BACKEND, haproxySocket } from './haproxy-data.js';
 import type { RenderContext } from './render-context.js';
 
 export interface CloudsYamlData {
@@ -29,15 +28,19 @@ export interface CloudsYamlData {
   >;
 }
 
+/**
+ * The policy job's spec: an excerpt of testbed.yaml with the keys the job reads (its `--spec`,
+ * `testbed policy run --spec policy.yaml`); every other key is at its default, which the job does
+ * not use. The clouds.yaml entry (`testbed_name`) and the HAProxy socket (`testbed_haproxy_socket`)
+ * reach the job's unit as inventory vars.
+ */
 export interface PolicyJobConfig {
-  /** Entry of clouds.yaml the job uses (OS_CLOUD). */
-  readonly cloud: string;
-  readonly haproxy: { readonly socket: string; readonly backend: string };
+  readonly name: string;
+  readonly network: { readonly migration_bandwidth_mbit: number };
+  /** testbed.yaml's live_migration section (the policy's settings and the abort timeout read it). */
+  readonly live_migration: TestbedSpec['live_migration'];
   /** testbed.yaml's policy section, as is. */
   readonly policy: TestbedSpec['policy'];
-  /** testbed.yaml's live_migration section and the migration link speed (the policy's settings read them). */
-  readonly live_migration: TestbedSpec['live_migration'];
-  readonly migration_bandwidth_mbit: number;
 }
 
 /**
@@ -84,10 +87,9 @@ export function cloudsYamlData(ctx: RenderContext): CloudsYamlData {
 
 export function policyJobConfig(ctx: RenderContext): PolicyJobConfig {
   return {
-    cloud: testbedCloudName(ctx),
-    haproxy: { socket: haproxySocket(ctx), backend: APP_BACKEND },
-    policy: ctx.spec.policy,
+    name: ctx.spec.name,
+    network: { migration_bandwidth_mbit: ctx.spec.network.migration_bandwidth_mbit },
     live_migration: ctx.spec.live_migration,
-    migration_bandwidth_mbit: ctx.spec.network.migration_bandwidth_mbit,
+    policy: ctx.spec.policy,
   };
 }

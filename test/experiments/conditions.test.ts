@@ -1,6 +1,14 @@
 import { testbedSpecSchema } from '../../src/config/schema.js';
 import { specHash } from '../../src/config/derived.js';
-import { blockDeviceName, collectLocalConditions, parseCephVersion, parseQemuVersion, parseTbf } from '../../src/experiments/conditions.js';
+import {
+  blockDeviceName,
+  collectLocalConditions,
+  defaultAccel,
+  parseCephVersion,
+  parseQemuVersion,
+  parseTbf,
+} from '../../src/experiments/conditions.js';
+import type { Runner } from '../../src/exec/runner.js';
 import { execaRunner } from '../../src/exec/runner.js';
 import { describeWhere, missing } from '../support/requirements.js';
 
@@ -13,6 +21,24 @@ describe('the conditions parsers', () => {
     expect(blockDeviceName('/dev/loop3')).toBe('loop3');
     expect(parseTbf('qdisc tbf 8001: root refcnt 2 rate 1Gbit burst 125000b lat 50ms\n')).toBe('tc tbf rate 1Gbit burst 125000b');
     expect(parseTbf('qdisc noqueue 0: root refcnt 2\n')).toBeNull();
+  });
+});
+
+describe('the accelerator a run records', () => {
+  it("is this machine's /dev/kvm for the lab, and unknown for a cloud whatever the client has", () => {
+    expect(defaultAccel('lab', () => true)).toBe('kvm');
+    expect(defaultAccel('lab', () => false)).toBe('tcg');
+    expect(defaultAccel('cloud', () => true)).toBe('unknown');
+    expect(defaultAccel('cloud', () => false)).toBe('unknown');
+  });
+
+  it('is unknown in the conditions of a cloud run unless the executor says', async () => {
+    const noTools: Runner = async () => {
+      throw new Error('not installed');
+    };
+    const spec = testbedSpecSchema.parse({ lab: { dir: '/' } });
+    expect((await collectLocalConditions({ runner: noTools, spec, target: 'cloud' })).accel).toBe('unknown');
+    expect((await collectLocalConditions({ runner: noTools, spec, target: 'cloud', accel: 'kvm' })).accel).toBe('kvm');
   });
 });
 

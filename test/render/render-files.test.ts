@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { XMLParser } from 'fast-xml-parser';
 import { parse as parseYaml } from 'yaml';
+import { testbedSpecSchema } from '../../src/config/schema.js';
 import { cephConfData, monMaxPgPerOsd } from '../../src/render/ceph-data.js';
 import { renderContext } from '../../src/render/render-context.js';
 import { parseTfOutputs } from '../../src/render/tf-outputs.js';
@@ -321,16 +322,16 @@ describe('libvirt secret, haproxy.cfg, clouds.yaml and policy.yaml', () => {
     expect(lab).toContain('stats socket /data/lab/haproxy/admin.sock mode 600 level admin');
   });
 
-  it('gives the policy job its settings, the socket, the backend and the cloud name of clouds.yaml', () => {
+  it('gives the policy job a spec it loads (its settings), and the inventory the socket and the cloud name of clouds.yaml', () => {
     const files = renderWith('cloud', { policy: { thresholds: { low: 10, high: 90 } } });
     const policy = parseYaml(fileOf(files, 'policy/policy.yaml'));
     const clouds = parseYaml(fileOf(files, 'openstack/clouds.yaml'));
-    expect(policy).toMatchObject({
-      cloud: 'sds-testbed',
-      haproxy: { socket: '/run/haproxy/admin.sock', backend: 'app' },
-      policy: { thresholds: { low: 10, high: 90 } },
-    });
-    expect(clouds.clouds[policy.cloud].auth).toMatchObject({
+    const inventory = parseYaml(fileOf(files, 'inventory.yml'));
+    // THEN policy.yaml is a testbed.yaml excerpt that `testbed policy run --spec` accepts, with the settings given
+    expect(Object.keys(policy).sort()).toEqual(['live_migration', 'name', 'network', 'policy']);
+    expect(testbedSpecSchema.parse(policy).policy.thresholds).toEqual({ low: 10, high: 90 });
+    expect(inventory.all.vars).toMatchObject({ testbed_name: 'sds-testbed', testbed_haproxy_socket: '/run/haproxy/admin.sock' });
+    expect(clouds.clouds[inventory.all.vars.testbed_name].auth).toMatchObject({
       auth_url: 'http://10.20.0.9:5000/v3',
       username: 'admin',
       password: fixedSecrets().passwords.keystone_admin,
