@@ -18,6 +18,9 @@ import { tbfArgs } from '../netns.js';
 import { CONTAINER_LINK } from './host-files.js';
 import { childPids, cmdline, isOurs, logTail, spawnDetached, waitUntilGone } from './processes.js';
 
+/** Linux's first real-time signal (glibc); systemd as PID 1 powers off on SIGRTMIN+4. */
+const SIGRTMIN = 34;
+
 export function nspawnMarker(root: string): string {
   return `--directory=${root}`;
 }
@@ -49,10 +52,18 @@ function pidNs(pid: number): string | undefined {
   }
 }
 
-/** Whether `pid` is the live PID 1 of the container whose root is `root`. */
+/**
+ * Whether `pid` is the live PID 1 of the container whose root is `root`: the marker in its
+ * environment (systemd hands it on to the container's services too) and PID 1 in its own namespace.
+ */
 export function isLeaderOf(pid: number | undefined, root: string): pid is number {
   if (pid === undefined || cmdline(pid) === undefined) return false;
-  return (readOr(`/proc/${pid}/environ`) ?? '').split('\0').includes(leaderMarker(root));
+  if (!(readOr(`/proc/${pid}/environ`) ?? '').split('\0').includes(leaderMarker(root))) return false;
+  const nspid = /^NSpid:\s+(.*)$/m
+    .exec(readOr(`/proc/${pid}/status`) ?? '')?.[1]
+    ?.trim()
+    .split(/\s+/);
+  return nspid !== undefined && nspid.length > 1 && nspid.at(-1) === '1';
 }
 
 /** The container's PID 1s (normally one; none once it is gone), whatever was recorded. */
@@ -189,10 +200,18 @@ export async function stopContainer(p: StopProps): Promise<'not running' | 'powe
 
   const leader = isLeaderOf(p.leaderPid, p.root) ? p.leaderPid : leaders()[0];
   if (leader !== undefined) {
-    await nsenter(leader, 'systemctl', ['poweroff', '--no-block'], { timeoutMs: 10_000 }, p.runner).catch(() => undefined);
-    if (await waitUntilGone(alive, grace)) return 'powered off';
+    // Early in boot systemctl may not answer yet; then go on to the next step at once.
+    const asked = await nsenter(leader, 'systemctl', ['poweroff', '--no-block'], { timeoutMs: 10_000 }, p.runner).then(
+      () => true,
+      () => false,
+    );
+    if (asked && (await waitUntilGone(alive, grace))) return 'powered off';
   }
-  for (const pid of nspawns()) process.kill(pid, 'SIGTERM');
+  // nspawn turns SIGTERM into an orderly poweroff; a container whose nspawn is gone gets systemd's
+  // own poweroff signal, SIGRTMIN+4, at its PID 1.
+  const parents = nspawns();
+  for (const pid of parents) process.kill(pid, 'SIGTERM');
+  if (parents.length === 0) for (const pid of leaders()) process.kill(pid, SIGRTMIN + 4);
   if (await waitUntilGone(alive, grace)) return 'terminated';
   for (const pid of [...leaders(), ...nspawns()]) {
     try {

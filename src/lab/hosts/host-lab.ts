@@ -5,7 +5,7 @@
  * `up()` makes, in order, recording each step in `<dir>/hosts/state.json` before taking it:
  * 1. the bridge with the plan's `.1` address;
  * 2. the package cache (apt-cacher-ng) bound to that address;
- * 3. the base rootfs (built once through the cache, reused while its recipe is unchanged);
+ * 3. the base rootfs (built once from the machine's mirror, reused while its recipe is unchanged);
  * 4. the lab's SSH key pair;
  * 5. per host: a `cp -a` copy of the rootfs with its own files and host key, systemd-nspawn booting
  *    it, a veth from the bridge into it (compute links shaped with tc tbf);
@@ -181,7 +181,7 @@ export class HostLab {
     const rootfs = await ensureRootfs({
       dir: join(this.cacheDir, 'rootfs'),
       recipe: this.props.recipe ?? defaultRecipe(mirrors),
-      proxy: cache.url,
+      // Straight from the mirror: through the cache debootstrap took 197-209 s here, direct 77 s.
       runner: this.run,
       log: this.log,
     });
