@@ -17,6 +17,8 @@ PKGS=(
   qemu-system-x86 qemu-utils qemu-block-extra busybox-static gcc libc6-dev
   # Load balancer, network namespaces and shaping
   haproxy iproute2
+  # The lab's container hosts: systemd-nspawn, their rootfs, their package cache, SSH to them
+  systemd-container debootstrap apt-cacher-ng openssh-client
   # Ansible 7 (ansible-core 2.14) and its linters
   ansible ansible-lint yamllint
   # Real config validators: oslo-config-validator with the nova and cinder option namespaces
