@@ -19,10 +19,9 @@ import { containerPssKib, leadersOf, nspawnMarker } from '../../src/lab/hosts/co
 import { HostLab, type HostLabProps, type HostLabUp } from '../../src/lab/hosts/host-lab.js';
 import { readHostState } from '../../src/lab/hosts/host-state.js';
 import { isOurs, pidsWithArgument, waitUntilGone } from '../../src/lab/hosts/processes.js';
-import { missingFor } from './requirements.js';
+import { describeWhere, missingFor } from '../support/requirements.js';
 
 const skip = missingFor(['systemd-nspawn', 'debootstrap', 'apt-cacher-ng', 'nsenter', 'ssh-keygen', 'ssh', 'ansible', 'ip', 'tc']);
-if (skip) console.warn(`skipping lab container hosts tests: ${skip}`);
 
 const CACHE = process.env.TESTBED_HOSTS_TEST_CACHE ?? '/var/tmp/testbed-hosts-test-cache';
 const PLAN = { bridge: 'tbhtbr0', prefix: 'tbht', cidr: '10.213.79.0/24' } as const;
@@ -81,7 +80,7 @@ function cacheLog(client: string): { dir: string; path: string }[] {
     .map((f) => ({ dir: f[1]!, path: f[4]! }));
 }
 
-describe.skipIf(skip)('lab container hosts (systemd-nspawn)', () => {
+describeWhere(skip, 'lab container hosts (systemd-nspawn)', () => {
   const dir = mkdtempSync('/var/tmp/testbed-hosts-');
   const lab = new HostLab(props(dir));
   let up: HostLabUp;
@@ -203,7 +202,7 @@ describe.skipIf(skip)('lab container hosts (systemd-nspawn)', () => {
   });
 });
 
-describe.skipIf(skip)('lab container hosts, bring-up killed midway', () => {
+describeWhere(skip, 'lab container hosts, bring-up killed midway', () => {
   const dir = mkdtempSync('/var/tmp/testbed-hosts-kill-');
   const lab = new HostLab(props(dir));
   afterAll(async () => {
