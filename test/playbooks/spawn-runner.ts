@@ -10,16 +10,32 @@ export const TAIL_LINES = 60;
 
 export const spawnRunner: Runner = (file, args, options = {}) =>
   new Promise((resolve, reject) => {
-    const child = spawn(file, [...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout ends Ansible's forked workers too.
+    const child = spawn(file, [...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // A run that outlives its test is stopped (by its own PID) instead of being left behind.
-    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined;
+    // A run that outlives its test is stopped (its own process group) instead of being left behind:
+    // SIGTERM, then SIGKILL 10 s later (a worker stuck in a futex ignores SIGTERM).
+    const signalGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = options.timeoutMs
+      ? setTimeout(() => {
+          signalGroup('SIGTERM');
+          killTimer = setTimeout(() => signalGroup('SIGKILL'), 10_000);
+        }, options.timeoutMs)
+      : undefined;
     child.on('error', reject);
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
       const exitCode = code ?? 1;
       if (exitCode !== 0) console.error(`[${file} exited ${exitCode}] last lines:\n${`${stdout}\n${stderr}`.trim().split('\n').slice(-TAIL_LINES).join('\n')}`);
       resolve({ exitCode, stdout, stderr });
