@@ -234,6 +234,9 @@ export function allocate(host: SimHost, vms: readonly SimVm[], out: Map<SimVm, n
 
 /** `HostDynamicWorkload.updateVmsProcessing`: new allocation, utilisation and history entries at time t. */
 export function updateHost(host: SimHost, t: number, totals: Totals): void {
+  // An empty host already idle and recorded inactive: an update changes nothing the figures read (its
+  // energy is 0, its inactive history entry accrues no time), so it is skipped. Most hosts once consolidated.
+  if (host.vms.length === 0 && host.utilMips === 0 && host.prevUtilMips === 0 && !host.eActive && host.eT !== -1) return;
   for (const v of host.vms) touchVm(v, t);
   host.prevUtilMips = host.utilMips;
   host.alloc.clear();

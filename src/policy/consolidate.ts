@@ -29,8 +29,8 @@ import type { PolicySettings } from './settings.js';
 
 export interface ConsolidateVm {
   readonly vm: VmView;
-  /** Whether the VM may move at all (not cooling, pre-copy converges, LB reachable...), or why not. */
-  readonly blocked?: string;
+  /** Why the VM may not move at all (in cooldown, pre-copy would not converge, LB unreachable...); undefined: it may. */
+  readonly blocked: string | undefined;
   readonly trafficMiB: number;
   readonly timeS: number;
   readonly note: (text: string) => void;
