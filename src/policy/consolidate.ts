@@ -33,8 +33,14 @@ export interface ConsolidateVm {
   readonly blocked: string | undefined;
   readonly trafficMiB: number;
   readonly timeS: number;
-  readonly note: (text: string) => void;
+  /** The VM's decision in the plan: what the planner did with it is appended to its reason. */
+  readonly decision: { reason: string };
 }
+
+const note = (c: ConsolidateVm, text: string): void => {
+  c.decision.reason += `; ${text}`;
+};
+const byId = (a: ConsolidateVm, b: ConsolidateVm): number => (a.vm.id < b.vm.id ? -1 : a.vm.id > b.vm.id ? 1 : 0);
 
 /** Fraction of the VMs that may migrate per cycle (at least `max_migrations_per_cycle`). */
 export const BUDGET_FRACTION = 0.25;
@@ -123,8 +129,8 @@ class TargetList {
     if (i >= 0) this.items.splice(i, 1);
     h.listed = false;
   }
-  /** The fullest listed host that takes `need` more vCPU-percent within its limit and passes `ok`. */
-  best(need: number, ok: (h: HostState) => boolean): HostState | undefined {
+  /** The fullest listed host other than `from` that takes `need` more vCPU-percent within its limit and `take(c, host)`. */
+  best(need: number, c: ConsolidateVm, from: HostState, take: (c: ConsolidateVm, h: HostState) => boolean): HostState | undefined {
     const max = this.items.length === 0 ? 0 : this.items[0]!.limit - need;
     let lo = 0,
       hi = this.items.length;
@@ -133,7 +139,10 @@ class TargetList {
       if (this.items[mid]!.fc <= max) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo - 1; i >= 0; i--) if (ok(this.items[i]!)) return this.items[i];
+    for (let i = lo - 1; i >= 0; i--) {
+      const h = this.items[i]!;
+      if (h !== from && take(c, h)) return h;
+    }
     return undefined;
   }
 }
@@ -207,26 +216,23 @@ export function planConsolidation(
     return l;
   };
 
-  /** Why `to` cannot take `c` (CPU is checked by the caller's search), or undefined. */
-  const refuse = (c: ConsolidateVm, to: HostState, from: HostState): string | undefined => {
-    if (to === from) return 'same host';
-    if (to.role === 'source') return `${to.view.name} is a source this cycle`;
-    if (cap > 0 && to.inFlight >= cap) return `max_concurrent (${cap}) reached on ${to.view.name}`;
-    if (to.ram + ramNeed(c) > to.view.memoryMiB)
-      return `${to.view.name} would be at RAM ${f1(to.ram + ramNeed(c))} > ${to.view.memoryMiB} MiB (capacity)`;
+  /** Whether `to` can take `c` besides CPU (which the caller's search checks): not a source, concurrency, RAM, anti-affinity. */
+  const canTake = (c: ConsolidateVm, to: HostState): boolean => {
+    if (to.role === 'source') return false;
+    if (cap > 0 && to.inFlight >= cap) return false;
+    if (to.ram + ramNeed(c) > to.view.memoryMiB) return false;
     const g = c.vm.antiAffinityGroup;
-    if (g && (to.groups.get(g) ?? 0) > 0) return `anti-affinity group ${g} already on ${to.view.name}`;
-    return undefined;
+    return !(g && (to.groups.get(g) ?? 0) > 0);
   };
   const bestTarget = (c: ConsolidateVm, from: HostState, allowEmpty: boolean): HostState | undefined => {
     const p = fc.get(c)!;
-    const ok = (h: HostState): boolean => refuse(c, h, from) === undefined;
     for (const l of classes) {
-      const h = l.best(p, ok);
+      const h = l.best(p, c, from, canTake);
       if (h) return h;
     }
     if (!allowEmpty) return undefined;
-    return empty.find((h) => h.fc + p <= h.limit && ok(h));
+    for (const h of empty) if (h !== from && h.fc + p <= h.limit && canTake(c, h)) return h;
+    return undefined;
   };
   /** Moves `c` in the projection (a trial can be undone by `unplace`). */
   const place = (c: ConsolidateVm, from: HostState, to: HostState): void => {
@@ -261,14 +267,12 @@ export function planConsolidation(
   /** Commits a placed move: the source sheds the VM, the plan gets the action. */
   const commit = (c: ConsolidateVm, from: HostState, to: HostState, reason: string): void => {
     const p = fc.get(c)!;
-    const wasListed = from.listed;
-    if (wasListed) listOf(from).remove(from);
+    if (from.listed) listOf(from).remove(from); // a source is no target this cycle
     from.vms = from.vms.filter((x) => x !== c);
     from.fc -= p;
     from.role = 'source';
     const g = c.vm.antiAffinityGroup;
     if (g) from.groups.set(g, from.groups.get(g)! - 1);
-    if (wasListed) listOf(from).insert(from); // kept sorted; never chosen (a source)
     to.role = 'target';
     out.push({
       kind: 'migrate',
@@ -279,24 +283,24 @@ export function planConsolidation(
       estimatedS: c.timeS,
       reason: `${reason}; ${to.view.name} forecast CPU ${f1(pct(to))}, RAM ${f1(to.ram)} MiB after the move`,
     });
-    c.note(`migrate to ${to.view.name}: ${reason}`);
+    note(c, `migrate to ${to.view.name}: ${reason}`);
   };
 
   // 1. Overloaded hosts (forecast above high): shed the smallest-memory VMs first.
   const overloaded = [...hosts.values()].filter((h) => !h.unknown && h.fc > h.limit).sort((a, b) => pct(b) - pct(a) || a.index - b.index);
   for (const h of overloaded) {
-    const order = [...h.vms].sort((a, b) => a.vm.memoryMiB - b.vm.memoryMiB || a.vm.id.localeCompare(b.vm.id));
+    const order = [...h.vms].sort((a, b) => a.vm.memoryMiB - b.vm.memoryMiB || byId(a, b));
     for (const c of order) {
       if (h.fc <= h.limit || out.length >= budget) break;
       if (c.blocked) {
-        c.note(`not moved off overloaded ${h.view.name}: ${c.blocked}`);
+        note(c, `not moved off overloaded ${h.view.name}: ${c.blocked}`);
         continue;
       }
       if (cap > 0 && h.inFlight >= cap) break;
       const before = pct(h);
       const to = bestTarget(c, h, true);
       if (!to) {
-        c.note(`not moved off overloaded ${h.view.name}: no target fits`);
+        note(c, `not moved off overloaded ${h.view.name}: no target fits`);
         continue;
       }
       place(c, h, to);
@@ -318,7 +322,7 @@ export function planConsolidation(
     const wasListed = h.listed;
     if (wasListed) listOf(h).remove(h);
     h.role = 'source'; // not a target of its own VMs
-    const order = [...h.vms].sort((a, b) => fc.get(b)! - fc.get(a)! || a.vm.id.localeCompare(b.vm.id));
+    const order = [...h.vms].sort((a, b) => fc.get(b)! - fc.get(a)! || byId(a, b));
     const placed: Array<[ConsolidateVm, HostState]> = [];
     for (const c of order) {
       work += 1;

@@ -392,8 +392,7 @@ function planConsolidateMigrations(snapshot: ClusterSnapshot, candidates: Candid
     else if (s.vmnetLimitMiB !== undefined && c.trafficMiB > s.vmnetLimitMiB)
       blocked = `estimated traffic ${f(c.trafficMiB)} MiB > vmnet.limit_mib ${f(s.vmnetLimitMiB)}`;
     else if (c.vm.lb && !snapshot.lbReachable) blocked = 'the load balancer is unreachable';
-    const decision = c.decision;
-    return { vm: c.vm, trafficMiB: c.trafficMiB, timeS: c.timeS, note: (t: string) => (decision.reason += `; ${t}`), blocked };
+    return { vm: c.vm, trafficMiB: c.trafficMiB, timeS: c.timeS, decision: c.decision, blocked };
   });
   return planConsolidation(snapshot.hosts, movable, unknownHosts, s);
 }
