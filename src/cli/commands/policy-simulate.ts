@@ -40,7 +40,7 @@ export const simulateCommand: Command = {
   name: ['policy', 'simulate'],
   summary: 'replay a CPU trace (PlanetLab, CSV, JSON) through the policy; energy, SLATAH, PDM, SLAV, ESV',
   usage:
-    'testbed policy simulate --trace DIR|FILE [--accounting testbed|cloudsim] [--ram requested|allocated] [--policy dvfs|iqr-mmt-1.5|...] [--seed N] [--mode paper|safe|consolidate] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--svg FILE] [--json] [--spec FILE]',
+    'testbed policy simulate --trace DIR|FILE [--accounting testbed|cloudsim] [--ram requested|allocated] [--policy dvfs|iqr-mmt-1.5|...] [--seed N] [--mode consolidate|safe|paper] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--svg FILE] [--json] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({
       args: [...argv],
