@@ -204,7 +204,7 @@ const liveMigration = z
 
 const policy = z
   .object({
-    mode: z.enum(['safe', 'paper']).default('safe'),
+    mode: z.enum(['consolidate', 'safe', 'paper']).default('consolidate'),
     interval_s: positiveInt.default(600),
     sample_period_s: positiveInt.default(60),
     thresholds: z

@@ -11,7 +11,18 @@
  * its LR and LRR are both plain OLS and give identical results. Here `lr` and `lrr` are the papers'
  * weighted fits; `lr-ols` is CloudSim's behaviour, for figures that stand beside CloudSim's.
  */
-import { allocate, cpuUtil, hostPower, migrationTimeS, type SimHost, type SimVm } from './cloudsim-model.js';
+import {
+  allocate,
+  cpuUtil,
+  HOST_RAM_MB,
+  hostPower,
+  migrationTimeS,
+  ramNeed,
+  ramOnHost,
+  type RamModel,
+  type SimHost,
+  type SimVm,
+} from './cloudsim-model.js';
 import { seededRandom } from './synthetic-cluster.js';
 
 export const DETECTORS = ['thr', 'iqr', 'mad', 'lr', 'lrr', 'lr-ols'] as const;
@@ -251,10 +262,20 @@ export class PlanState {
   private readonly cache: Array<{ sum: number; available: number } | undefined>;
   /** P(utilisation at the last update): what `host.getPower()` returns during planning. */
   readonly basePower: Float64Array;
-  constructor(readonly hosts: readonly SimHost[]) {
+  /** RAM (MB) the plan puts on each host under `ramModel`. */
+  readonly ram: Float64Array;
+  constructor(
+    readonly hosts: readonly SimHost[],
+    readonly ramModel: RamModel = 'requested',
+  ) {
     this.lists = hosts.map((h) => [...h.vms]);
     this.cache = hosts.map(() => undefined);
     this.basePower = Float64Array.from(hosts, (h) => hostPower(h, cpuUtil(h.utilMips, h), null));
+    this.ram = Float64Array.from(hosts, (h) => ramOnHost(h, ramModel));
+  }
+  /** Whether `v`'s RAM need fits on `h` in the plan (always true under `requested`: the need is 0). */
+  ramFits(h: SimHost, v: SimVm): boolean {
+    return this.ram[h.id]! + ramNeed(v, this.ramModel) <= HOST_RAM_MB;
   }
   alloc(h: SimHost): { sum: number; available: number } {
     return (this.cache[h.id] ??= allocate(h, this.lists[h.id]!, null));
@@ -262,17 +283,21 @@ export class PlanState {
   add(h: SimHost, v: SimVm): void {
     this.lists[h.id]!.push(v);
     this.cache[h.id] = undefined;
+    this.ram[h.id]! += ramNeed(v, this.ramModel);
   }
   remove(h: SimHost, v: SimVm): void {
     const l = this.lists[h.id]!;
     const i = l.indexOf(v);
-    if (i >= 0) l.splice(i, 1);
+    if (i >= 0) {
+      l.splice(i, 1);
+      this.ram[h.id]! -= h === v.host && !h.migratingIn.has(v) ? v.ramHeld : ramNeed(v, this.ramModel);
+    }
     this.cache[h.id] = undefined;
   }
 }
 
 /**
- * PABFD `findHostForVm`: the suitable host (PE cap, free MIPS) with the least power increase that does not
+ * PABFD `findHostForVm`: the suitable host (PE cap, free MIPS, RAM need under the plan's `RamModel`) with the least power increase that does not
  * become over-utilised (empty hosts are not tested), first in id order on ties. The detector runs only for a
  * host that would win, which gives the same answer as testing every host.
  */
@@ -292,6 +317,7 @@ export function findHostForVm(
     if (h.peMips < vm.req) continue;
     const a = plan.alloc(h);
     if (a.available < vm.req) continue;
+    if (!plan.ramFits(h, vm)) continue;
     if (extraFits && !extraFits(h)) continue;
     const diff = hostPower(h, (a.sum + vm.req) / h.mips, null) - plan.basePower[h.id]!;
     if (!(diff < min)) continue;
@@ -311,8 +337,13 @@ export function findHostForVm(
 }
 
 /** One `optimizeAllocation` at an update: over-utilised hosts, then under-utilised ones. */
-export function optimizeBaseline(b: BaselineSpec, hosts: readonly SimHost[], select: (vms: readonly SimVm[]) => SimVm | undefined): PlannedMove[] {
-  const plan = new PlanState(hosts);
+export function optimizeBaseline(
+  b: BaselineSpec,
+  hosts: readonly SimHost[],
+  select: (vms: readonly SimVm[]) => SimVm | undefined,
+  ramModel: RamModel = 'requested',
+): PlannedMove[] {
+  const plan = new PlanState(hosts, ramModel);
   const over = new Uint8Array(hosts.length);
   const overList: SimHost[] = [];
   for (const h of hosts)

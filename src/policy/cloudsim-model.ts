@@ -24,6 +24,26 @@ export const HOST_BW = 1_000_000;
 export const VM_BW = 100_000;
 export const migrationTimeS = (ramMb: number): number => ramMb / (HOST_BW / (2 * 8000));
 export const INTERVAL_S = 300;
+
+/**
+ * What a VM's RAM demand is when a host is checked for it ("RAM against capacity"):
+ * - `requested` (CloudSim 4.0's PlanetLab examples): `Vm.getCurrentRequestedRam()` = RAM utilisation × RAM once
+ *   the VM exists, and the examples give the cloudlets `UtilizationModelNull` for RAM, so a VM requests 0 MB
+ *   when it migrates; `Host.isSuitableForVm` then always passes on RAM. A VM keeps the full RAM it was
+ *   created with on its first host until it leaves it.
+ * - `allocated` (Nova, the lab, the testbed accounting): a VM holds its full RAM on whichever host it is on,
+ *   and a target must have room for all of it.
+ */
+export type RamModel = 'requested' | 'allocated';
+export const RAM_MODELS: readonly RamModel[] = ['requested', 'allocated'];
+/** RAM a VM needs on a migration target under `model`. */
+export const ramNeed = (v: { readonly ramMb: number }, model: RamModel): number => (model === 'allocated' ? v.ramMb : 0);
+/** RAM the provisioner of `host` holds: its VMs' held RAM, a migrating-in VM counted at its need. */
+export function ramOnHost(host: SimHost, model: RamModel): number {
+  let r = 0;
+  for (const v of host.vms) r += host.migratingIn.has(v) ? ramNeed(v, model) : v.ramHeld;
+  return r;
+}
 export const HISTORY_LENGTH = 30;
 
 /** `PowerModelSpecPower.getPower`, same arithmetic (u outside [0, 1] is clamped and counted by the caller). */
@@ -60,6 +80,12 @@ export interface SimVm {
   target: SimHost | null;
   /** Migrations of this VM in flight (2 when CloudSim planned it twice in one cycle). */
   pending: number;
+  /**
+   * RAM (MB) the host's RAM provisioner holds for this VM on its current host: the full RAM from its
+   * creation (a VM being instantiated requests all of it), then what it requests on a migration target
+   * (`RamModel`).
+   */
+  ramHeld: number;
   removed: boolean;
   /** Requested MIPS at `reqAt`. */
   req: number;
@@ -148,6 +174,7 @@ export function makeVms(traces: ReadonlyArray<{ id: string; cpu: readonly number
       host: null,
       target: null,
       pending: 0,
+      ramHeld: type.ramMb,
       removed: false,
       req: type.mips,
       reqAt: -1,
@@ -207,6 +234,9 @@ export function allocate(host: SimHost, vms: readonly SimVm[], out: Map<SimVm, n
 
 /** `HostDynamicWorkload.updateVmsProcessing`: new allocation, utilisation and history entries at time t. */
 export function updateHost(host: SimHost, t: number, totals: Totals): void {
+  // An empty host already idle and recorded inactive: an update changes nothing the figures read (its
+  // energy is 0, its inactive history entry accrues no time), so it is skipped. Most hosts once consolidated.
+  if (host.vms.length === 0 && host.utilMips === 0 && host.prevUtilMips === 0 && !host.eActive && host.eT !== -1) return;
   for (const v of host.vms) touchVm(v, t);
   host.prevUtilMips = host.utilMips;
   host.alloc.clear();

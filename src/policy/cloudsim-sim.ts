@@ -11,10 +11,12 @@
  * A planned move the datacenter cannot apply is refused and counted with its reason, and so is every
  * later move of that plan that involves a host the refused move involved (the plan assumed it happened).
  *
- * Departure kept on purpose: CloudSim's RAM provisioner charges a VM 0 MB after its creation (RAM uses
- * `UtilizationModelNull`), so its migrations never check RAM. Here the baselines keep that (to match its
- * figures), while the moves of the core's modes are refused if the target's RAM (full reservations)
- * would exceed 4096 MB.
+ * RAM against capacity (`RamModel`, `ramModel` option): `requested` is CloudSim's own semantics (a VM
+ * requests RAM utilisation × RAM = 0 MB on a migration target, since the examples give RAM
+ * `UtilizationModelNull`, so RAM never limits a migration); `allocated` charges every VM its full RAM on
+ * whichever host it is on (Nova's and the lab's meaning). The model applies alike to the baselines' PABFD,
+ * to what the core's modes see in their snapshot (`ramReservedMiB`, host `ramPct`) and to the check
+ * every planned move passes before it is applied.
  */
 import { findHostForVm, makeSelector, optimizeBaseline, PlanState, type BaselineSpec, type PlannedMove } from './baselines.js';
 import {
@@ -22,6 +24,9 @@ import {
   HOST_RAM_MB,
   intervalEnergy,
   makeHosts,
+  ramNeed,
+  ramOnHost,
+  type RamModel,
   makeVms,
   migrationTimeS,
   newTotals,
@@ -74,6 +79,7 @@ export interface AuditStep {
 export interface CloudSimResult {
   readonly accounting: 'cloudsim';
   readonly policy: string;
+  readonly ramModel: RamModel;
   readonly vms: number;
   readonly hosts: number;
   readonly unplaced: number;
@@ -102,6 +108,8 @@ export interface CloudSimOptions {
   readonly audit?: boolean;
   /** Simulation limit, s. @default 86,400 */
   readonly limitS?: number;
+  /** What a VM's RAM demand is when a target is checked. @default 'requested' (CloudSim's) */
+  readonly ramModel?: RamModel;
 }
 
 export function policyName(p: ClusterPolicy): string {
@@ -140,9 +148,9 @@ function place(vms: SimVm[], hosts: SimHost[], policy: ClusterPolicy): number {
   return unplaced;
 }
 
-/** RAM reserved on a host: every VM on its list, a migrating one on both hosts. */
-const ramOf = (h: SimHost): number => h.vms.reduce((a, v) => a + v.ramMb, 0);
 const reqOf = (h: SimHost): number => h.vms.reduce((a, v) => a + v.req, 0);
+/** History samples the core gets per VM (its forecast uses the last 10). */
+const HISTORY_FOR_CORE = 10;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** The core's view of the engine's state at an update (decide() is the same function `policy run` calls). */
@@ -151,26 +159,26 @@ function snapshotOf(
   t: number,
   memory: { lastState: Record<string, VmState>; cooldownUntil: Record<string, number> },
   s: PolicySettings,
+  ramModel: RamModel,
 ): ClusterSnapshot {
   const now = Math.round(t * 1000);
   const window = Math.max(1, Math.round(s.intervalS / 300));
-  const hostViews: HostView[] = hosts.map((h) => ({
-    name: h.name,
-    usable: true,
-    vcpus: h.mips / 100,
-    memoryMiB: HOST_RAM_MB,
-    cpuPct: (reqOf(h) / h.mips) * 100,
-    ramPct: (ramOf(h) / HOST_RAM_MB) * 100,
-    migrationBytesPerS: 62.5e6,
-    migrationsInFlight: h.migratingIn.size,
-  }));
+  const hostViews: HostView[] = [];
   const vms: VmView[] = [];
-  for (const h of hosts)
+  for (const h of hosts) {
+    let req = 0;
     for (const v of h.vms) {
+      req += v.req;
       if (h.migratingIn.has(v)) continue;
       const cpu = (v.req / v.mips) * 100;
-      const recent = v.history.slice(0, window);
-      const avg = recent.length > 0 ? (recent.reduce((a, x) => a + x, 0) / recent.length) * 100 : cpu;
+      const n = Math.min(window, v.history.length);
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += v.history[i]!;
+      const avg = n > 0 ? (sum / n) * 100 : cpu;
+      // The forecast's samples, oldest first (the history is newest first).
+      const k = Math.min(HISTORY_FOR_CORE, v.history.length);
+      const hist = new Array<number>(k);
+      for (let i = 0; i < k; i++) hist[i] = v.history[k - 1 - i]! * 100;
       vms.push({
         id: v.id,
         host: h.name,
@@ -178,23 +186,30 @@ function snapshotOf(
         ramPct: cpu,
         cpuAvgPct: avg,
         ramAvgPct: avg,
-        cpuHistoryPct: v.history.map((x) => x * 100).reverse(),
+        cpuHistoryPct: hist,
         netBytesPerS: 0,
         dirtyBytesPerS: 0.1 * 62.5e6,
         vcpus: v.mips / 100,
         memoryMiB: v.ramMb,
+        ramReservedMiB: ramNeed(v, ramModel),
         sampledAt: now,
         createdByJob: false,
         migrating: v.target !== null,
       });
     }
-  return {
-    now,
-    hosts: hostViews,
-    vms,
-    memory: { lastState: { ...memory.lastState }, cooldownUntil: { ...memory.cooldownUntil } },
-    lbReachable: true,
-  };
+    hostViews.push({
+      name: h.name,
+      usable: true,
+      vcpus: h.mips / 100,
+      memoryMiB: HOST_RAM_MB,
+      cpuPct: (req / h.mips) * 100,
+      ramPct: (ramOnHost(h, ramModel) / HOST_RAM_MB) * 100,
+      migrationBytesPerS: 62.5e6,
+      migrationsInFlight: h.migratingIn.size,
+    });
+  }
+  // decide() does not mutate its input: the memory is passed as it is, not copied.
+  return { now, hosts: hostViews, vms, memory, lbReachable: true };
 }
 
 interface CoreApplied {
@@ -203,31 +218,39 @@ interface CoreApplied {
 }
 
 /** Turns the core's migrate actions into moves the datacenter can apply; refuses the rest, with reasons. */
-function applyCorePlan(actions: readonly PlanAction[], hosts: readonly SimHost[], byId: Map<string, SimVm>): CoreApplied {
+function applyCorePlan(
+  actions: readonly PlanAction[],
+  hosts: readonly SimHost[],
+  byName: Map<string, SimHost>,
+  byId: Map<string, SimVm>,
+  ramModel: RamModel,
+): CoreApplied {
   const ram = new Float64Array(hosts.length);
-  for (const h of hosts) ram[h.id] = ramOf(h);
+  for (const h of hosts) ram[h.id] = ramOnHost(h, ramModel);
+  const planned = new Set<SimVm>();
   const tainted = new Set<number>();
   const moves: PlannedMove[] = [];
   const refused: AuditRefusal[] = [];
   for (const a of actions) {
     if (a.kind !== 'migrate') continue;
     const v = byId.get(a.vmId);
-    const to = hosts.find((h) => h.name === a.to);
+    const to = byName.get(a.to);
     const from = v?.host;
     let why: string | undefined;
     if (!v || !from || v.removed) why = 'VM no longer exists';
     else if (!to) why = `no host ${a.to}`;
-    else if (v.target !== null || moves.some((m) => m.vm === v)) why = 'VM already migrating';
+    else if (v.target !== null || planned.has(v)) why = 'VM already migrating';
     else if (tainted.has(from.id) || tainted.has(to.id)) why = 'depends on a refused move (the plan assumed it happened)';
-    else if (ram[to.id]! + v.ramMb > HOST_RAM_MB) why = `target RAM would be ${ram[to.id]! + v.ramMb} MB > ${HOST_RAM_MB} MB`;
+    else if (ram[to.id]! + ramNeed(v, ramModel) > HOST_RAM_MB)
+      why = `target RAM would be ${ram[to.id]! + ramNeed(v, ramModel)} MB > ${HOST_RAM_MB} MB (${ramModel} RAM)`;
     if (why) {
       refused.push({ vm: a.vmId, from: a.from, to: a.to, reason: why });
       if (from) tainted.add(from.id);
       if (to) tainted.add(to.id);
       continue;
     }
-    ram[to!.id]! += v!.ramMb;
-    ram[from!.id]! -= v!.ramMb;
+    ram[to!.id]! += ramNeed(v!, ramModel);
+    planned.add(v!);
     moves.push({ vm: v!, to: to!, reason: a.reason });
   }
   return { moves, refused };
@@ -239,6 +262,8 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
   const hosts = makeHosts(nHosts);
   const vms = makeVms(traces.vms);
   const policy = o.policy;
+  const ramModel = o.ramModel ?? 'requested';
+  const byName = new Map(hosts.map((h) => [h.name, h]));
   const unplaced = place(vms, hosts, policy);
   const byId = new Map(vms.map((v) => [v.id, v]));
   const totals: Totals = newTotals();
@@ -277,12 +302,12 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
     let moves: PlannedMove[] = [];
     let refused: AuditRefusal[] = [];
     const t0 = performance.now();
-    if (policy.kind === 'baseline') moves = optimizeBaseline(policy.spec, hosts, select!);
+    if (policy.kind === 'baseline') moves = optimizeBaseline(policy.spec, hosts, select!, ramModel);
     else if (policy.kind === 'core') {
-      const snap = snapshotOf(hosts, t, memory, policy.settings);
+      const snap = snapshotOf(hosts, t, memory, policy.settings, ramModel);
       const plan = decide(snap, policy.settings);
       for (const d of plan.decisions) if (d.state !== 'skipped') memory.lastState[d.vmId] = d.state;
-      ({ moves, refused } = applyCorePlan(plan.actions, hosts, byId));
+      ({ moves, refused } = applyCorePlan(plan.actions, hosts, byName, byId, ramModel));
       for (const m of moves) memory.cooldownUntil[m.vm.id] = snap.now + policy.settings.cooldownS * 1000;
     }
     decisionMs.push(performance.now() - t0);
@@ -292,7 +317,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
           .map((h) => ({
             name: h.name,
             cpuPct: round1((reqOf(h) / h.mips) * 100),
-            ramPct: round1((ramOf(h) / HOST_RAM_MB) * 100),
+            ramPct: round1((ramOnHost(h, ramModel) / HOST_RAM_MB) * 100),
             vms: h.vms.length,
           }))
       : [];
@@ -318,7 +343,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
           from: from.name,
           to: m.to.name,
           targetCpuPct: round1((reqOf(m.to) / m.to.mips) * 100),
-          targetRamPct: round1((ramOf(m.to) / HOST_RAM_MB) * 100),
+          targetRamPct: round1((ramOnHost(m.to, ramModel) / HOST_RAM_MB) * 100),
           reason: m.reason,
         });
     }
@@ -354,6 +379,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
       to.migratingIn.delete(vm);
       to.vms.push(vm);
       vm.host = to;
+      vm.ramHeld = ramNeed(vm, ramModel);
       vm.pending -= 1;
       if (vm.pending === 0) vm.target = null;
       if (i === issued.length - 1 || issued[i + 1]!.at !== at) updateAll(at);
@@ -365,6 +391,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
   return {
     accounting: 'cloudsim',
     policy: policyName(policy),
+    ramModel,
     vms: vms.length,
     hosts: nHosts,
     unplaced,

@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { DETECTORS, SELECTIONS, DEFAULT_PARAMETER } from './baselines.js';
+import type { RamModel } from './cloudsim-model.js';
 import { simulateCloudSim, type ClusterPolicy } from './cloudsim-sim.js';
 import type { PolicyMode, PolicySettings } from './settings.js';
 import { simulatePlanetLab } from './simulate.js';
@@ -13,6 +14,8 @@ import type { TraceSet } from './traces.js';
 export interface CompareRow {
   readonly policy: string;
   readonly accounting: 'cloudsim' | 'testbed';
+  /** RAM against capacity: CloudSim's requested RAM (0 MB on a target) or the full allocation. */
+  readonly ram: RamModel;
   readonly energyKWh: number;
   readonly migrations: number;
   readonly refused: number;
@@ -30,6 +33,8 @@ export interface CompareOptions {
   /** RS seed. @default 1 */
   readonly seed?: number;
   readonly modes?: readonly PolicyMode[];
+  /** RAM models the cloudsim rows are run with (the testbed accounting is always `allocated`). @default ['requested'] */
+  readonly ramModels?: readonly RamModel[];
   readonly onRow?: (r: CompareRow) => void;
 }
 
@@ -49,19 +54,21 @@ export function comparePolicies(traces: TraceSet, o: CompareOptions, parse: (nam
     rows.push(r);
     o.onRow?.(r);
   };
-  const cs = (name: string, policy: ClusterPolicy): void => {
+  const cs = (name: string, policy: ClusterPolicy, ramModel: RamModel): void => {
     const t0 = performance.now();
-    const r = simulateCloudSim(traces, { policy });
-    push({ policy: name, accounting: 'cloudsim', ...pick(r), refused: r.refused, runtimeMs: performance.now() - t0 });
+    const r = simulateCloudSim(traces, { policy, ramModel });
+    push({ policy: name, accounting: 'cloudsim', ram: ramModel, ...pick(r), refused: r.refused, runtimeMs: performance.now() - t0 });
   };
-  cs('dvfs', { kind: 'dvfs' });
-  for (const b of o.baselines ?? DEFAULT_BASELINES) cs(b, parse(b));
-  for (const mode of o.modes ?? (['paper', 'safe', 'consolidate'] as const)) {
-    const settings = replaySettings(o.settings, mode);
-    cs(mode, { kind: 'core', settings });
+  const modes = o.modes ?? (['paper', 'safe', 'consolidate'] as const);
+  for (const ramModel of o.ramModels ?? ['requested']) {
+    cs('dvfs', { kind: 'dvfs' }, ramModel);
+    for (const b of o.baselines ?? DEFAULT_BASELINES) cs(b, parse(b), ramModel);
+    for (const mode of modes) cs(mode, { kind: 'core', settings: replaySettings(o.settings, mode) }, ramModel);
+  }
+  for (const mode of modes) {
     const t0 = performance.now();
-    const r = simulatePlanetLab(traces, { settings, keepSeries: false });
-    push({ policy: mode, accounting: 'testbed', ...pick(r), refused: r.refused, runtimeMs: performance.now() - t0 });
+    const r = simulatePlanetLab(traces, { settings: replaySettings(o.settings, mode), keepSeries: false });
+    push({ policy: mode, accounting: 'testbed', ram: 'allocated', ...pick(r), refused: r.refused, runtimeMs: performance.now() - t0 });
   }
   return rows;
 }
@@ -71,10 +78,11 @@ function pick(r: { energyKWh: number; migrations: number; slatah: number; pdm: n
 }
 
 export function formatCompare(rows: readonly CompareRow[]): string[] {
-  const head = ['policy', 'accounting', 'energy kWh', 'migrations', 'refused', 'SLATAH %', 'PDM %', 'SLAV x1e-5', 'ESV x1e-3', 'ms'];
+  const head = ['policy', 'accounting', 'RAM', 'energy kWh', 'migrations', 'refused', 'SLATAH %', 'PDM %', 'SLAV x1e-5', 'ESV x1e-3', 'ms'];
   const body = rows.map((r) => [
     r.policy,
     r.accounting,
+    r.ram,
     r.energyKWh.toFixed(2),
     String(r.migrations),
     String(r.refused),
@@ -86,7 +94,7 @@ export function formatCompare(rows: readonly CompareRow[]): string[] {
   ]);
   const all = [head, ...body];
   const w = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  return all.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(w[c]!) : cell.padStart(w[c]!))).join('  '));
+  return all.map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(w[c]!) : cell.padStart(w[c]!))).join('  '));
 }
 
 /** Energy (x) against ESV (y), one point per policy and accounting. */
@@ -96,7 +104,7 @@ export function compareChart(rows: readonly CompareRow[], title: string): TopLev
     title,
     width: 560,
     height: 360,
-    data: { values: rows.map((r) => ({ policy: r.policy, accounting: r.accounting, energy: r.energyKWh, esv: r.esv * 1e3 })) },
+    data: { values: rows.map((r) => ({ policy: r.policy, accounting: `${r.accounting}, ${r.ram} RAM`, energy: r.energyKWh, esv: r.esv * 1e3 })) },
     layer: [
       {
         mark: { type: 'point', filled: true, size: 70 },

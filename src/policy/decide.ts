@@ -379,8 +379,12 @@ function planSafeMigrations(
 
 /** consolidate mode: host-level consolidation (consolidate.ts) over the VMs the core may act on. */
 function planConsolidateMigrations(snapshot: ClusterSnapshot, candidates: Candidate[], s: PolicySettings): PlanAction[] {
-  const known = new Set(candidates.map((c) => c.vm.id));
-  const unknownHosts = new Set(snapshot.vms.filter((v) => !known.has(v.id)).map((v) => v.host));
+  // A host with a VM the core may not act on (missing or stale metrics, in flight) has an unknown load.
+  const unknownHosts = new Set<string>();
+  if (candidates.length < snapshot.vms.length) {
+    const known = new Set(candidates.map((c) => c.vm));
+    for (const v of snapshot.vms) if (!known.has(v)) unknownHosts.add(v.host);
+  }
   const movable: ConsolidateVm[] = candidates.map((c) => {
     let blocked: string | undefined;
     if (c.cooling) blocked = 'in cooldown';
@@ -388,13 +392,7 @@ function planConsolidateMigrations(snapshot: ClusterSnapshot, candidates: Candid
     else if (s.vmnetLimitMiB !== undefined && c.trafficMiB > s.vmnetLimitMiB)
       blocked = `estimated traffic ${f(c.trafficMiB)} MiB > vmnet.limit_mib ${f(s.vmnetLimitMiB)}`;
     else if (c.vm.lb && !snapshot.lbReachable) blocked = 'the load balancer is unreachable';
-    return {
-      vm: c.vm,
-      trafficMiB: c.trafficMiB,
-      timeS: c.timeS,
-      note: (t: string) => (c.decision.reason += `; ${t}`),
-      ...(blocked ? { blocked } : {}),
-    };
+    return { vm: c.vm, trafficMiB: c.trafficMiB, timeS: c.timeS, decision: c.decision, blocked };
   });
   return planConsolidation(snapshot.hosts, movable, unknownHosts, s);
 }

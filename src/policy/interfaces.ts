@@ -219,6 +219,12 @@ export interface VmView {
   readonly dirtyBytesPerS?: number;
   readonly vcpus: number;
   readonly memoryMiB: number;
+  /**
+   * RAM the VM needs on a migration target, MiB: what the accounting in use reserves for it ("RAM against
+   * capacity"). Nova and the lab reserve the flavour's full memory; CloudSim's PlanetLab examples request
+   * RAM utilisation × RAM, which is 0 there (`UtilizationModelNull`). @default memoryMiB
+   */
+  readonly ramReservedMiB?: number;
   readonly sampledAt: number;
   /** Load-balancer server of this VM, if it is behind one. */
   readonly lb?: LbServerRef;

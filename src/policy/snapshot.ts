@@ -34,6 +34,11 @@ export class SampleWindow {
     if (list.length === 0) return undefined;
     return { cpu: list.reduce((a, s) => a + s.cpu, 0) / list.length, ram: list.reduce((a, s) => a + s.ram, 0) / list.length };
   }
+
+  /** CPU samples in (now − t, now], oldest first: consolidate mode's forecast input (as the simulator gives it). */
+  cpuHistory(id: string, now: number): number[] {
+    return (this.samples.get(id) ?? []).filter((s) => s.at > now - this.intervalMs).map((s) => s.cpu);
+  }
 }
 
 /** The job marks VMs it booted (safe mode destroys only those). */
@@ -78,6 +83,7 @@ export function buildSnapshot(i: SnapshotInput): { snapshot: ClusterSnapshot; wa
       ramPct: m.ramPct,
       cpuAvgPct: avg.cpu,
       ramAvgPct: avg.ram,
+      cpuHistoryPct: i.window.cpuHistory(m.id, i.now),
       netBytesPerS: m.netBytesPerS,
       ...(m.dirtyBytesPerS === undefined ? {} : { dirtyBytesPerS: m.dirtyBytesPerS }),
       vcpus: s.vcpus,

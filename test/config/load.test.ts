@@ -72,7 +72,7 @@ describe('the testbed spec', () => {
       "bad.yaml: 9 problems in the testbed spec
         - bad.yaml: ceph.pools[0].pg_nun: unknown key; did you mean "pg_num"?; got 12; allowed: one of the keys name, backend, pg_num, size, min_size
         - bad.yaml: network.migration_bandwidth_mbit: out of range; got -1; allowed: a number > 0
-        - bad.yaml: policy.mode: not an allowed value; got "fast"; allowed: one of "safe", "paper"
+        - bad.yaml: policy.mode: not an allowed value; got "fast"; allowed: one of "consolidate", "safe", "paper"
         - bad.yaml: flavours: unknown key; did you mean "flavors"?; got {}; allowed: one of the keys name, cloud, node_flavors, controllers, compute_hosts, ceph, flavors, network, live_migration, policy, experiments, lab, overrides
         - bad.yaml: network.cidr: host bits are set in the network address; got "10.0.0.1/24"; allowed: the network address of the range
         - bad.yaml: compute_hosts: live migration needs a source and a target; got 0; allowed: at least 2 compute hosts

@@ -54,7 +54,7 @@ describe('testbed policy', () => {
       const r = await cli(['policy', 'plan', '--json', '--metrics', f, '--spec', spec]);
       expect(r.code).toBe(0);
       const plan = JSON.parse(r.out);
-      expect(plan.mode).toBe('safe');
+      expect(plan.mode).toBe('consolidate');
       expect(plan.decisions.map((d: { vmId: string; state: number }) => [d.vmId, d.state])).toEqual([
         ['web-1', 1],
         ['web-2', 1],
@@ -146,7 +146,7 @@ describe('testbed policy', () => {
         const r = await cli(['policy', 'simulate', '--trace', PLANETLAB, '--json', '--svg', svg, '--spec', spec]);
         expect(r.code).toBe(0);
         const s = JSON.parse(r.out);
-        expect(s).toMatchObject({ scenario: 'planetlab-800', mode: 'safe', vms: 1052, hosts: 800, steps: 288, unplaced: 0 });
+        expect(s).toMatchObject({ scenario: 'planetlab-800', mode: 'consolidate', vms: 1052, hosts: 800, steps: 288, unplaced: 0 });
         expect(s.activeHosts).toHaveLength(288);
         expect(s.migrations).toBeGreaterThan(0);
         // Energy lies between all-idle and all-800-hosts-at-full-power (NPA 2410.8 kWh).

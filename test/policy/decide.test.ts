@@ -1,7 +1,8 @@
 import { classifyPaper, classifySafe, type ClassifyInput } from '../../src/policy/classify.js';
 import { decide } from '../../src/policy/decide.js';
 import type { PlanAction, VmState } from '../../src/policy/interfaces.js';
-import { PolicyError, validatePolicy } from '../../src/policy/settings.js';
+import { validateSpec } from '../../src/config/load.js';
+import { PolicyError, policyFromSpec, validatePolicy, type PolicySettings } from '../../src/policy/settings.js';
 import { host, NOW, settings, snapshot, vm } from './fixtures.js';
 
 const MIB = 1024 * 1024;
@@ -17,9 +18,9 @@ const at = (cpu: number, ram: number, over: Partial<ClassifyInput> = {}): Classi
 const migrations = (actions: readonly PlanAction[]) => actions.filter((a) => a.kind === 'migrate');
 
 describe('validatePolicy', () => {
-  it('accepts the spec defaults (low 25, high 70)', () => {
+  it('accepts the spec defaults (consolidate mode, low 25, high 70)', () => {
     // GIVEN the defaults THEN they pass unchanged
-    expect(validatePolicy(settings())).toMatchObject({ low: 25, high: 70, mode: 'safe' });
+    expect(validatePolicy(policyFromSpec(validateSpec({}).spec))).toMatchObject({ low: 25, high: 70, mode: 'consolidate' });
   });
 
   it.each([
@@ -303,5 +304,97 @@ describe('decide()', () => {
       const p = decide(snapshot([host('h1')], [idle({ createdByJob: true })], { lbReachable: false }), settings({ allowDestroy: true }));
       expect(p.actions).toEqual([]);
     });
+  });
+});
+
+describe('consolidate mode', () => {
+  const cons = (over: Partial<PolicySettings> = {}) => settings({ mode: 'consolidate', ...over });
+  /** A host whose load is what its VMs explain (16 vCPUs, 16 GiB; a 2-vCPU VM at 100 % is 12.5 % of it). */
+  const idle = (name: string, over = {}) => host(name, { cpuPct: 0, ramPct: 0, ...over });
+  const moves = (actions: readonly PlanAction[]) => migrations(actions).map((a) => a.kind === 'migrate' && `${a.vmId} ${a.from}->${a.to}`);
+
+  it('empties the least loaded host onto the fullest one that stays under high, never onto an empty host', () => {
+    // GIVEN a at 2.5 %, b at 50 %, c empty
+    const vms = [vm('x', 'a', { cpuPct: 20 }), ...[1, 2, 3, 4].map((i) => vm(`b${i}`, 'b', { cpuPct: 100 }))];
+    const plan = decide(snapshot([idle('a'), idle('b'), idle('c')], vms), cons());
+    // THEN x moves to b (b ends at 52.5 % <= 70), and nothing else moves
+    expect(moves(plan.actions)).toEqual(['x a->b']);
+    expect(migrations(plan.actions)[0]!.reason).toMatch(/evacuate a .*b forecast CPU 52\.5/);
+  });
+
+  it('moves all of a host or nothing', () => {
+    // GIVEN a holds x (small) and y (8 vCPUs at 100 %, which b cannot take under high)
+    const vms = [
+      vm('x', 'a', { cpuPct: 10 }),
+      vm('y', 'a', { cpuPct: 100, vcpus: 8 }),
+      ...[1, 2, 3, 4].map((i) => vm(`b${i}`, 'b', { cpuPct: 100 })),
+    ];
+    const plan = decide(snapshot([idle('a'), idle('b')], vms), cons());
+    // THEN x stays too
+    expect(moves(plan.actions)).toEqual([]);
+  });
+
+  it('respects anti-affinity: the target may not hold a VM of the same group', () => {
+    const vms = [
+      vm('x', 'a', { cpuPct: 10, antiAffinityGroup: 'g' }),
+      vm('b1', 'b', { cpuPct: 100, antiAffinityGroup: 'g' }),
+      vm('b2', 'b', { cpuPct: 100 }),
+      vm('c1', 'c', { cpuPct: 90 }),
+    ];
+    const plan = decide(snapshot([idle('a'), idle('b'), idle('c')], vms), cons());
+    // THEN x goes to c, the next fullest host, not to b
+    expect(moves(plan.actions)).toEqual(['x a->c']);
+  });
+
+  it.each([
+    [undefined, false],
+    [0, true],
+  ])("checks RAM against the target's capacity with the VM's RAM need (ramReservedMiB %s): x moves to b: %s", (ramReservedMiB, toB) => {
+    // GIVEN b has 95 % of its 16 GiB in use and x needs its full 1 GiB (default) or, as CloudSim charges it, 0 MiB
+    const x = vm('x', 'a', { cpuPct: 10, ...(ramReservedMiB === undefined ? {} : { ramReservedMiB }) });
+    const plan = decide(snapshot([idle('a'), idle('b', { ramPct: 95 })], [x, vm('b1', 'b', { cpuPct: 100 })]), cons());
+    expect(moves(plan.actions).includes('x a->b')).toBe(toB);
+    for (const m of migrations(plan.actions)) expect(m.reason).toMatch(/RAM [0-9.]+ MiB after the move/);
+  });
+
+  it('does not evacuate a host holding a VM in cooldown (the per-host hysteresis), nor move that VM', () => {
+    const vms = [vm('x', 'a', { cpuPct: 10 }), vm('y', 'a', { cpuPct: 10 }), vm('b1', 'b', { cpuPct: 100 }), vm('b2', 'b', { cpuPct: 100 })];
+    const snap = snapshot([idle('a'), idle('b')], vms, { memory: { lastState: {}, cooldownUntil: { y: NOW + 60_000 } } });
+    const plan = decide(snap, cons());
+    expect(migrations(plan.actions).filter((a) => a.kind === 'migrate' && a.from === 'a')).toEqual([]);
+  });
+
+  it('neither evacuates nor fills a host with a VM whose metrics are missing', () => {
+    // GIVEN a would be the best fit for c's VM, but one of a's VMs has no metrics
+    const vms = [vm('a1', 'a', { cpuPct: 100 }), vm('w', 'a', { cpuPct: Number.NaN }), vm('b1', 'b', { cpuPct: 50 }), vm('x', 'c', { cpuPct: 10 })];
+    const plan = decide(snapshot([idle('a'), idle('b'), idle('c')], vms), cons());
+    const touched = migrations(plan.actions).filter((a) => a.kind === 'migrate' && (a.from === 'a' || a.to === 'a'));
+    expect(touched).toEqual([]);
+    expect(moves(plan.actions)).toContain('x c->b');
+  });
+
+  it('acts on the forecast: a host under high now but rising sheds its smallest-memory VM first', () => {
+    // GIVEN six VMs at 90 % (67.5 % of a, under high 70), each rising 10 points per sample
+    const rising = { cpuPct: 90, cpuHistoryPct: [60, 70, 80, 90] };
+    const vms = [
+      ...[1, 2, 3, 4, 5].map((i) => vm(`a${i}`, 'a', rising)),
+      vm('small', 'a', { ...rising, memoryMiB: 512 }),
+      vm('b1', 'b', { cpuPct: 10 }),
+    ];
+    const plan = decide(snapshot([idle('a'), idle('b')], vms), cons());
+    expect(moves(plan.actions)).toEqual(['small a->b']);
+    expect(migrations(plan.actions)[0]!.reason).toMatch(/a forecast CPU 75\.0 > high 70\.0: minimum migration time/);
+    // safe mode, on the same snapshot, sees nothing above high
+    expect(migrations(decide(snapshot([idle('a'), idle('b')], vms), settings()).actions).some((a) => a.kind === 'migrate' && a.from === 'a')).toBe(
+      false,
+    );
+  });
+
+  it('sizes its budget to the fleet: a quarter of the VMs per cycle, not max_migrations_per_cycle (4)', () => {
+    // GIVEN 20 hosts with one small VM each and one host to consolidate onto
+    const hosts = [idle('big'), ...Array.from({ length: 20 }, (_, i) => idle(`h${i}`))];
+    const vms = [vm('big1', 'big', { cpuPct: 100 }), ...Array.from({ length: 20 }, (_, i) => vm(`v${i}`, `h${i}`, { cpuPct: 5 }))];
+    const plan = decide(snapshot(hosts, vms), cons());
+    expect(migrations(plan.actions)).toHaveLength(Math.ceil(0.25 * 21));
   });
 });

@@ -6,8 +6,9 @@ import { policyFromSpec, type PolicySettings } from '../../src/policy/settings.j
 export const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const MIB = 1024 * 1024;
 
+/** The spec's defaults, except the mode: safe unless `over` names one (most tests are about safe mode's rules). */
 export function settings(over: Partial<PolicySettings> = {}): PolicySettings {
-  return policyFromSpec(validateSpec({}).spec, over);
+  return policyFromSpec(validateSpec({}).spec, { mode: 'safe', ...over });
 }
 
 export function vm(id: string, host: string, over: Partial<VmView> = {}): VmView {

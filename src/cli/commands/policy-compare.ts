@@ -5,14 +5,14 @@ import { formatProblem, loadSpec } from '../../config/load.js';
 import { compareChart, comparePolicies, DEFAULT_BASELINES, formatCompare } from '../../policy/compare.js';
 import { policyFromSpec, validatePolicy } from '../../policy/settings.js';
 import { readTraces } from '../../policy/traces.js';
-import { renderSvg } from '../../report/render-svg.js';
 import { UsageError, type Command } from '../command.js';
-import { parsePolicyName } from './policy-simulate.js';
+import { RAM_MODELS } from '../../policy/cloudsim-model.js';
+import { parsePolicyName, parseRamModel } from './policy-simulate.js';
 
 export const compareCommand: Command = {
   name: ['policy', 'compare'],
   summary: 'every baseline (THR/IQR/MAD/LR/LRR x MMT/MC/RS), DVFS and the core modes on one trace: table and energy-vs-ESV SVG',
-  usage: 'testbed policy compare --trace DAY [--svg FILE] [--baselines a,b,...] [--seed N] [--json] [--spec FILE]',
+  usage: 'testbed policy compare --trace DAY [--ram requested|allocated|both] [--svg FILE] [--baselines a,b,...] [--seed N] [--json] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({
       args: [...argv],
@@ -20,6 +20,7 @@ export const compareCommand: Command = {
         trace: { type: 'string' },
         svg: { type: 'string' },
         baselines: { type: 'string' },
+        ram: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean' },
         spec: { type: 'string' },
@@ -28,6 +29,9 @@ export const compareCommand: Command = {
     if (!values.trace) throw new UsageError('--trace: missing; allowed: a PlanetLab day directory (e.g. ../shared/traces/planetlab/20110303)');
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed: got ${JSON.stringify(values.seed)}; allowed: an integer`);
+    if (values.ram !== undefined && values.ram !== 'both' && !(RAM_MODELS as readonly string[]).includes(values.ram))
+      throw new UsageError(`--ram: got ${JSON.stringify(values.ram)}; allowed: ${RAM_MODELS.join(', ')}, both`);
+    const ramModels = values.ram === 'both' ? RAM_MODELS : [parseRamModel(values.ram, 'cloudsim')];
     const baselines = values.baselines ? values.baselines.split(',').map((b) => b.trim()) : DEFAULT_BASELINES;
     for (const b of baselines) parsePolicyName('--baselines', b, seed);
     const { spec, file, warnings } = loadSpec(values.spec);
@@ -43,10 +47,18 @@ export const compareCommand: Command = {
     }
     const rows = comparePolicies(
       traces,
-      { settings, baselines, seed, onRow: values.json ? undefined : (r) => err(`  ${r.policy} (${r.accounting}): ${r.runtimeMs.toFixed(0)} ms`) },
+      {
+        settings,
+        baselines,
+        seed,
+        ramModels,
+        onRow: values.json ? undefined : (r) => err(`  ${r.policy} (${r.accounting}, ${r.ram} RAM): ${r.runtimeMs.toFixed(0)} ms`),
+      },
       (b) => parsePolicyName('--baselines', b, seed),
     );
     const svgFile = values.svg ?? 'policy-compare.svg';
+    // Loaded here, not at the top: Vega costs every other `testbed` command ~1.4 s of start-up otherwise.
+    const { renderSvg } = await import('../../report/render-svg.js');
     writeFileSync(svgFile, await renderSvg(compareChart(rows, `energy vs ESV, ${traces.source}`)));
     if (values.json) {
       out(JSON.stringify({ source: traces.source, rows, svg: svgFile }, null, 2));

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatProblem, loadSpec } from '../../config/load.js';
 import { parseBaseline } from '../../policy/baselines.js';
+import { RAM_MODELS, type RamModel } from '../../policy/cloudsim-model.js';
 import { simulateCloudSim, type ClusterPolicy } from '../../policy/cloudsim-sim.js';
 import { replaySettings } from '../../policy/compare.js';
 import { POLICY_MODES, policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
@@ -23,11 +24,23 @@ export function parsePolicyName(flag: string, name: string, seed: number, settin
   );
 }
 
+/** `--ram`: the RAM model of the cloudsim accounting (the testbed accounting always reserves the full RAM). */
+export function parseRamModel(value: string | undefined, accounting: string): RamModel {
+  if (value === undefined) return 'requested';
+  if (!(RAM_MODELS as readonly string[]).includes(value))
+    throw new UsageError(`--ram: got ${JSON.stringify(value)}; allowed: ${RAM_MODELS.join(', ')}`);
+  if (accounting !== 'cloudsim')
+    throw new UsageError(
+      `--ram: got ${JSON.stringify(value)} with --accounting ${accounting}; allowed: only with --accounting cloudsim (the testbed accounting reserves the full RAM)`,
+    );
+  return value as RamModel;
+}
+
 export const simulateCommand: Command = {
   name: ['policy', 'simulate'],
   summary: 'replay a CPU trace (PlanetLab, CSV, JSON) through the policy; energy, SLATAH, PDM, SLAV, ESV',
   usage:
-    'testbed policy simulate --trace DIR|FILE [--accounting testbed|cloudsim] [--policy dvfs|iqr-mmt-1.5|...] [--seed N] [--mode paper|safe|consolidate] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--svg FILE] [--json] [--spec FILE]',
+    'testbed policy simulate --trace DIR|FILE [--accounting testbed|cloudsim] [--ram requested|allocated] [--policy dvfs|iqr-mmt-1.5|...] [--seed N] [--mode consolidate|safe|paper] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--svg FILE] [--json] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({
       args: [...argv],
@@ -35,6 +48,7 @@ export const simulateCommand: Command = {
         trace: { type: 'string' },
         mode: { type: 'string' },
         accounting: { type: 'string' },
+        ram: { type: 'string' },
         policy: { type: 'string' },
         seed: { type: 'string' },
         hosts: { type: 'string' },
@@ -60,6 +74,7 @@ export const simulateCommand: Command = {
       throw new UsageError(`--accounting: got ${JSON.stringify(accounting)}; allowed: ${ACCOUNTINGS.join(', ')}`);
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed: got ${JSON.stringify(values.seed)}; allowed: an integer`);
+    const ramModel = parseRamModel(values.ram, accounting);
     if (values.policy !== undefined && accounting !== 'cloudsim')
       throw new UsageError(
         `--policy: got ${JSON.stringify(values.policy)} with --accounting ${accounting}; allowed: only with --accounting cloudsim`,
@@ -84,14 +99,14 @@ export const simulateCommand: Command = {
     if (accounting === 'cloudsim') {
       const policy = parsePolicyName('--policy', values.policy ?? settings.mode, seed, settings);
       const t1 = performance.now();
-      const c = simulateCloudSim(traces, { policy, hosts, audit: values.json === true });
+      const c = simulateCloudSim(traces, { policy, hosts, audit: values.json === true, ramModel });
       const ms1 = performance.now() - t1;
       if (values.json) {
         out(JSON.stringify({ ...c, source: traces.source, runtimeMs: Math.round(ms1) }, null, 2));
         return;
       }
       out(
-        `scenario planetlab-800, accounting cloudsim (CloudSim 4.0's power examples), policy ${c.policy}: ${c.vms} VMs (${c.unplaced} unplaced) on ${c.hosts} hosts, from ${traces.source}`,
+        `scenario planetlab-800, accounting cloudsim (CloudSim 4.0's power examples), policy ${c.policy}, ${c.ramModel} RAM: ${c.vms} VMs (${c.unplaced} unplaced) on ${c.hosts} hosts, from ${traces.source}`,
       );
       out(`migrations:        ${c.migrations}; refused: ${c.refused} ${JSON.stringify(c.refusedReasons)}`);
       out(`VMs removed:       ${c.removedVms} (demand exactly 0 at an update: CloudSim's quirk, replicated)`);

@@ -73,7 +73,7 @@ const planCommand: Command = {
   name: ['policy', 'plan'],
   summary: 'one decision of the migration policy, from live (Nova, lab) or recorded metrics',
   usage:
-    'testbed policy plan [--json] [--metrics FILE] [--mode paper|safe] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--gap-s N] [--spec FILE]',
+    'testbed policy plan [--json] [--metrics FILE] [--mode consolidate|safe|paper] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--gap-s N] [--spec FILE]',
   run: (ctx) =>
     asUsage(async () => {
       const { values } = parseArgs({
@@ -109,7 +109,7 @@ const runCommand: Command = {
   name: ['policy', 'run'],
   summary: 'run the migration-policy loop (one leader per lock file); --dry-run only plans',
   usage:
-    'testbed policy run [--dry-run] [--mode paper|safe] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--lock FILE] [--cycles N] [--interval-s N] [--spec FILE]',
+    'testbed policy run [--dry-run] [--mode consolidate|safe|paper] [--target nova|lab] [--clouds FILE] [--haproxy-socket PATH] [--lock FILE] [--cycles N] [--interval-s N] [--spec FILE]',
   run: (ctx) =>
     asUsage(async () => {
       const { values } = parseArgs({
