@@ -133,7 +133,7 @@ export function verificationTable(data: ReportData): Table {
       fmtSpread(c.finalDowntimeLimit),
     ]),
     note:
-      'After every migration, loaded or not, the guest (on the destination) compares every byte of its pattern pages (written at boot, the working set rewritten by the load) ' +
+      'After every migration, loaded or not, the guest (on the destination) compares every byte of its pattern pages (written at boot; the load gives the working set pages new generations) ' +
       'and reads back every block of its disk ring through the hypervisor from the RBD image. Verified = both checks ran and found nothing different. ' +
       "The downtime limit is the last of Nova's downtime steps applied (live_migration_downtime ÷ steps at first, raised every downtime_delay × data_gb s).",
   };
