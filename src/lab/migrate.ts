@@ -216,15 +216,20 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
 
     // The source says completed; the destination may still be loading the last pages.
     const deadline = Date.now() + 60_000;
+    let contError = '';
     for (;;) {
       const st = await dst.execute<{ status: string }>('query-status');
       if (st.status === 'running') break;
       // A guest paused by the timeout action arrives paused; libvirt resumes it on the destination (no VIR_MIGRATE_PAUSED).
-      if (pausedByUs && st.status === 'paused') await dst.execute('cont');
+      if (pausedByUs && st.status !== 'inmigrate')
+        contError = await dst.execute('cont').then(
+          () => '',
+          (e: Error) => `; cont: ${e.message}`,
+        );
       if (Date.now() > deadline) {
         await cleanupTarget();
         src.close();
-        return failed('failed', `source completed but the destination stayed "${st.status}" for 60 s`, q, {
+        return failed('failed', `source completed but the destination stayed "${st.status}" for 60 s${contError}`, q, {
           dirty_rate_guest_mib_s: guest?.dirtyMibS,
         });
       }
