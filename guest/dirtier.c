@@ -1,15 +1,23 @@
 /*
  * dirtier: the lab guest's workload and witness.
  *
- * - Dirties a working set of --ws-mib MiB at --rate-mib-s MiB/s: one 8-byte store per 4 KiB page,
- *   round robin, paced every few ms. Each page holds (generation << 32 | page index); a separate
- *   array remembers every page's generation, so a store lost by a live migration shows up.
- * - Writes a checksummed pattern to --disk (a ring of 4 KiB blocks, O_DIRECT|O_DSYNC) at
- *   --disk-ops-s blocks/s and remembers the last acknowledged sequence number.
+ * - Fills a pattern region of max(--ws-mib, --verify-mib) MiB before it reports ready: every 4 KiB
+ *   page is a deterministic pattern of its page index (words 1..511), and word 0 holds
+ *   (generation << 32 | page index).
+ * - Dirties the first --ws-mib MiB of it at --rate-mib-s MiB/s: one 8-byte store (word 0, the next
+ *   generation) per page, round robin, paced every few ms. A separate array remembers every page's
+ *   generation, so a store lost by a live migration shows up, and so does any other changed byte.
+ * - Writes a ring of --disk-blocks checksummed 4 KiB blocks to --disk (O_DIRECT|O_DSYNC) before it
+ *   reports ready, then keeps rewriting it at --disk-ops-s blocks/s; it remembers the last
+ *   acknowledged sequence number, so it knows what every block of the ring must hold.
  * - Prints one `STAT ...` line every --report-ms (and writes it to --stat-file for httpd's CGI):
  *   measured dirty rate, disk sequence, guest RAM total/available, CPU busy.
- * - SIGUSR1: pause, verify every page and every acknowledged block, print
- *   `RESULT-<id> mem=ok|FAIL ... disk=ok|FAIL ...` (id read from /tmp/verify.id), resume.
+ * - SIGUSR1: pause, verify every byte of every page of the region and every block of the ring
+ *   (read back with O_DIRECT, so through the hypervisor to the storage), print
+ *   `RESULT-<id> mem=ok|FAIL mem_bad=N mem_pages=N disk=ok|FAIL|none disk_bad=N disk_blocks=N ...`
+ *   (id read from <--control-dir>/verify.id, default /tmp), resume.
+ * - SIGUSR2 (a test hook, to show that the check can fail): flip one bit in the middle of the page
+ *   whose index is in <--control-dir>/corrupt.page, without telling the checker.
  * - SIGTERM/SIGINT: exit.
  *
  * Static, no dependencies: gcc -static -O2 -o dirtier dirtier.c
@@ -33,8 +41,9 @@
 #define BLOCK 4096UL
 #define MAGIC 0x3130305441504254ULL /* "TBPAT001" */
 
-static volatile sig_atomic_t want_verify = 0, want_exit = 0;
+static volatile sig_atomic_t want_verify = 0, want_exit = 0, want_corrupt = 0;
 static void on_usr1(int s) { (void)s; want_verify = 1; }
+static void on_usr2(int s) { (void)s; want_corrupt = 1; }
 static void on_term(int s) { (void)s; want_exit = 1; }
 
 static double now_s(void) {
@@ -48,6 +57,24 @@ static uint64_t fnv1a(const unsigned char *p, size_t n) {
   for (size_t i = 0; i < n; i++) { h ^= p[i]; h *= 1099511628211ULL; }
   return h;
 }
+
+/* Word k (1..511) of page p: a pattern of p and k alone, cheap to recompute (no dependency chain). */
+static inline uint64_t page_word(uint64_t p, uint64_t k) {
+  return (p + 1) * 0x9E3779B97F4A7C15ULL ^ k * 0xD6E8FEB86659FD93ULL;
+}
+
+static void fill_page(uint64_t *w, uint64_t p) {
+  w[0] = p; /* generation 0 */
+  for (uint64_t k = 1; k < PAGE / 8; k++) w[k] = page_word(p, k);
+}
+
+static int check_page(const uint64_t *w, uint64_t p, uint32_t g) {
+  uint64_t diff = w[0] ^ (((uint64_t)g << 32) | p);
+  for (uint64_t k = 1; k < PAGE / 8; k++) diff |= w[k] ^ page_word(p, k);
+  return diff == 0;
+}
+
+static double ms_since(double t) { return (now_s() - t) * 1000; }
 
 /* Block layout: magic, seq, slot, checksum of the payload, then the payload derived from seq. */
 static void fill_block(unsigned char *b, uint64_t seq, uint64_t slot) {
@@ -96,30 +123,38 @@ static void say(const char *line) {
 }
 
 int main(int argc, char **argv) {
-  double ws_mib = 0, rate_mib_s = 0, disk_ops_s = 20;
+  double ws_mib = 0, verify_mib = 0, rate_mib_s = 0, disk_ops_s = 20;
+  long disk_blocks = 256;
   long report_ms = 1000;
-  const char *disk = NULL, *stat_file = "/tmp/stat";
+  double t_start = now_s();
+  const char *disk = NULL, *stat_file = "/tmp/stat", *control_dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--ws-mib")) ws_mib = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--verify-mib")) verify_mib = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--disk-blocks")) disk_blocks = atol(argv[i + 1]);
     else if (!strcmp(argv[i], "--rate-mib-s")) rate_mib_s = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--disk")) disk = argv[i + 1];
     else if (!strcmp(argv[i], "--disk-ops-s")) disk_ops_s = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--report-ms")) report_ms = atol(argv[i + 1]);
     else if (!strcmp(argv[i], "--stat-file")) stat_file = argv[i + 1];
+    else if (!strcmp(argv[i], "--control-dir")) control_dir = argv[i + 1]; /* where verify.id and corrupt.page are read */
     else { fprintf(stderr, "dirtier: unknown option %s\n", argv[i]); return 2; }
   }
   signal(SIGUSR1, on_usr1);
   signal(SIGTERM, on_term);
   signal(SIGINT, on_term);
+  signal(SIGUSR2, on_usr2);
 
-  size_t npages = (size_t)(ws_mib * 1024 * 1024 / PAGE);
+  size_t ws_pages = (size_t)(ws_mib * 1024 * 1024 / PAGE);
+  size_t npages = (size_t)(verify_mib * 1024 * 1024 / PAGE);
+  if (npages < ws_pages) npages = ws_pages;
   uint64_t *mem = NULL;
   uint32_t *gen = NULL;
   if (npages) {
     mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     gen = calloc(npages, sizeof *gen);
     if (mem == MAP_FAILED || !gen) { say("DIRTIER error: cannot allocate the working set\n"); return 1; }
-    for (size_t p = 0; p < npages; p++) mem[p * (PAGE / 8)] = p; /* generation 0 */
+    for (size_t p = 0; p < npages; p++) fill_page(mem + p * (PAGE / 8), p);
   }
 
   int fd = -1;
@@ -138,6 +173,22 @@ int main(int argc, char **argv) {
       fd = -1;
     } else {
       nslots = bytes / BLOCK;
+      if (disk_blocks > 0 && (uint64_t)disk_blocks < nslots) nslots = (uint64_t)disk_blocks;
+      /* The whole ring once, 64 blocks per write: seq 1..nslots in slots 0..nslots-1. */
+      for (uint64_t s0 = 1; s0 <= nslots; s0 += 64) {
+        uint64_t k = nslots - s0 + 1 < 64 ? nslots - s0 + 1 : 64;
+        for (uint64_t j = 0; j < k; j++) fill_block(blk + j * BLOCK, s0 + j, s0 + j - 1);
+        if (pwrite(fd, blk, k * BLOCK, (off_t)((s0 - 1) * BLOCK)) != (ssize_t)(k * BLOCK)) {
+          char m[256];
+          snprintf(m, sizeof m, "DIRTIER error: cannot write the disk ring at block %llu: %s\n", (unsigned long long)(s0 - 1), strerror(errno));
+          say(m);
+          close(fd);
+          fd = -1;
+          nslots = 0;
+          break;
+        }
+        seq = s0 + k - 1;
+      }
     }
   }
 
@@ -148,20 +199,20 @@ int main(int argc, char **argv) {
   unsigned long long cb0, ca0;
   cpu_ticks(&cb0, &ca0);
   char line[512];
-  snprintf(line, sizeof line, "DIRTIER start ws_mib=%.0f rate_mib_s=%.1f pages=%zu disk=%s slots=%llu\n", ws_mib, rate_mib_s, npages, fd >= 0 ? disk : "none",
-           (unsigned long long)nslots);
+  snprintf(line, sizeof line, "DIRTIER start ws_mib=%.0f rate_mib_s=%.1f pages=%zu ws_pages=%zu disk=%s slots=%llu fill_ms=%.0f\n", ws_mib, rate_mib_s, npages,
+           ws_pages, fd >= 0 ? disk : "none", (unsigned long long)nslots, ms_since(t_start));
   say(line);
 
   while (!want_exit) {
     double t = now_s();
     /* Memory: catch up with the pace, never by more than 100 ms of backlog. */
-    if (npages && rate_pages > 0) {
+    if (ws_pages && rate_pages > 0) {
       uint64_t due = (uint64_t)((t - pace_base) * rate_pages);
       if (due > pace_done + rate_pages / 10) { pace_done = due - (uint64_t)(rate_pages / 10); }
       for (; pace_done < due; pace_done++) {
         uint32_t g = ++gen[cursor];
         mem[cursor * (PAGE / 8)] = ((uint64_t)g << 32) | cursor;
-        if (++cursor == npages) cursor = 0;
+        if (++cursor == ws_pages) cursor = 0;
         dirtied_total++;
         dirtied_window++;
       }
@@ -171,7 +222,7 @@ int main(int argc, char **argv) {
       uint64_t due = (uint64_t)((t - disk_base) * disk_ops_s);
       if (due > disk_done + 5) disk_done = due - 5;
       while (disk_done < due && !want_exit) {
-        uint64_t s = seq + 1, slot = s % nslots;
+        uint64_t s = seq + 1, slot = (s - 1) % nslots;
         fill_block(blk, s, slot);
         if (pwrite(fd, blk, BLOCK, (off_t)(slot * BLOCK)) != (ssize_t)BLOCK) {
           snprintf(line, sizeof line, "DIRTIER disk write error seq=%llu: %s\n", (unsigned long long)s, strerror(errno));
@@ -208,36 +259,59 @@ int main(int argc, char **argv) {
     if (want_verify) {
       want_verify = 0;
       char id[64] = "0";
-      FILE *f = fopen("/tmp/verify.id", "r");
+      char path[512];
+      snprintf(path, sizeof path, "%s/verify.id", control_dir);
+      FILE *f = fopen(path, "r");
       if (f) {
         if (!fgets(id, sizeof id, f)) strcpy(id, "0");
         fclose(f);
         id[strcspn(id, "\r\n ")] = 0;
       }
-      uint64_t mem_bad = 0, disk_bad = 0, blocks = 0;
+      uint64_t mem_bad = 0, disk_bad = 0, blocks = 0, first_bad_page = 0, first_bad_slot = 0;
+      double tm = now_s();
       for (size_t p = 0; p < npages; p++)
-        if (mem[p * (PAGE / 8)] != (((uint64_t)gen[p] << 32) | p)) mem_bad++;
+        if (!check_page(mem + p * (PAGE / 8), p, gen[p]) && mem_bad++ == 0) first_bad_page = p;
+      double mem_ms = ms_since(tm), td = now_s();
       if (fd >= 0) {
-        /* The latest acknowledged write of each slot: seqs seq-n+1 .. seq (those > 0). */
-        uint64_t first = seq >= nslots ? seq - nslots + 1 : 1;
-        for (uint64_t s = first; s <= seq; s += 64) {
-          uint64_t k = seq - s + 1 < 64 ? seq - s + 1 : 64;
-          /* Contiguous slots unless the run wraps: read block by block then. */
+        /* Slot i holds the latest acknowledged seq s with (s - 1) % nslots == i (seq >= nslots since the ring was filled). */
+        uint64_t last_slot = (seq - 1) % nslots;
+        for (uint64_t s0 = 0; s0 < nslots; s0 += 64) {
+          uint64_t k = nslots - s0 < 64 ? nslots - s0 : 64;
+          int got = pread(fd, blk, k * BLOCK, (off_t)(s0 * BLOCK)) == (ssize_t)(k * BLOCK);
           for (uint64_t j = 0; j < k; j++) {
-            uint64_t ss = s + j, slot = ss % nslots;
-            if (pread(fd, blk, BLOCK, (off_t)(slot * BLOCK)) != (ssize_t)BLOCK || !check_block(blk, ss, slot)) disk_bad++;
+            uint64_t slot = s0 + j, want = seq - (last_slot + nslots - slot) % nslots;
+            if ((!got || !check_block(blk + j * BLOCK, want, slot)) && disk_bad++ == 0) first_bad_slot = slot;
             blocks++;
           }
         }
       }
-      snprintf(line, sizeof line, "RESULT-%s mem=%s mem_bad=%llu mem_pages=%zu disk=%s disk_bad=%llu disk_blocks=%llu disk_seq=%llu\n", id, mem_bad ? "FAIL" : "ok",
-               (unsigned long long)mem_bad, npages, fd < 0 ? "none" : disk_bad ? "FAIL" : "ok", (unsigned long long)disk_bad, (unsigned long long)blocks,
-               (unsigned long long)seq);
+      snprintf(line, sizeof line,
+               "RESULT-%s mem=%s mem_bad=%llu mem_pages=%zu first_bad_page=%lld mem_ms=%.0f disk=%s disk_bad=%llu disk_blocks=%llu first_bad_block=%lld disk_ms=%.0f disk_seq=%llu\n", id,
+               mem_bad ? "FAIL" : "ok", (unsigned long long)mem_bad, npages, mem_bad ? (long long)first_bad_page : -1LL, mem_ms, fd < 0 ? "none" : disk_bad ? "FAIL" : "ok",
+               (unsigned long long)disk_bad, (unsigned long long)blocks, disk_bad ? (long long)first_bad_slot : -1LL, ms_since(td), (unsigned long long)seq);
       say(line);
       /* Do not make up for the pause. */
       double t2 = now_s();
       pace_base += t2 - t;
       disk_base += t2 - t;
+    }
+    if (want_corrupt) {
+      want_corrupt = 0;
+      long long p = -1;
+      char path[512];
+      snprintf(path, sizeof path, "%s/corrupt.page", control_dir);
+      FILE *f = fopen(path, "r");
+      if (f) {
+        if (fscanf(f, "%lld", &p) != 1) p = -1;
+        fclose(f);
+      }
+      if (p >= 0 && (size_t)p < npages) {
+        mem[p * (PAGE / 8) + 300] ^= 1ULL << 17; /* one bit in the middle of the page, not the generation word */
+        snprintf(line, sizeof line, "CORRUPTED page=%lld\n", p);
+      } else {
+        snprintf(line, sizeof line, "CORRUPTED none: page %lld is not in 0..%zu\n", p, npages);
+      }
+      say(line);
     }
     struct timespec nap = {0, 2 * 1000 * 1000};
     nanosleep(&nap, NULL);

@@ -254,6 +254,14 @@ const experiments = z
       })
       .strict()
       .default({}),
+    /** What the guest checks after every migration (see guest/dirtier.c): a share of its RAM, every byte, and a ring of disk blocks. */
+    verify: z
+      .object({
+        memory_pct: z.number().int().min(1).max(75).default(25),
+        disk_blocks: z.number().int().min(1).max(65536).default(256),
+      })
+      .strict()
+      .default({}),
     probe_interval_ms: z.number().int().min(1).max(10).default(10),
     fio: z
       .object({

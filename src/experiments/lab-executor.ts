@@ -16,8 +16,8 @@ import { execaRunner, type Runner } from '../exec/runner.js';
 import { labAccel } from '../lab-phases/guest.js';
 import { openLab, removeFromLoadBalancer, type LabContext } from '../lab-phases/lab-context.js';
 import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
-import { migrateVm } from '../lab/migrate.js';
-import { runFiles, type GuestLoad } from '../lab/qemu.js';
+import { migrateVm, migrationPlanFor } from '../lab/migrate.js';
+import { runFiles, verifyMibFor, type GuestLoad } from '../lab/qemu.js';
 import { QmpClient } from '../lab/qmp.js';
 import { UPLINK } from '../lab/netns.js';
 import type { LbServerState } from '../policy/interfaces.js';
@@ -36,11 +36,22 @@ export function experimentImage(flavor: string): string {
 /** The fio image of every pool (created by the ceph_pools role). */
 export const FIO_IMAGE = 'fio-1';
 
-/** The guest's load for a cell: none, or the spec's working set dirtied at its rate. */
+/**
+ * The guest's load for a cell: none, or the spec's working set dirtied at its rate; with either, the
+ * pattern the guest checks after every migration (experiments.verify: a share of RAM, at least the
+ * working set, and a ring of disk blocks).
+ */
 export function guestLoad(spec: TestbedSpec, ramMib: number, load: MigrationLoad): GuestLoad {
-  if (load === 'none') return { wsMib: 0, rateMibS: 0, diskOpsS: 20 };
+  const { memory_pct, disk_blocks } = spec.experiments.verify;
   const { working_set_pct, dirty_rate_mib_s } = spec.experiments.memory_load;
-  return { wsMib: Math.max(1, Math.floor((ramMib * working_set_pct) / 100)), rateMibS: dirty_rate_mib_s, diskOpsS: 20 };
+  const wsMib = load === 'none' ? 0 : Math.max(1, Math.floor((ramMib * working_set_pct) / 100));
+  return {
+    wsMib,
+    rateMibS: load === 'none' ? 0 : dirty_rate_mib_s,
+    diskOpsS: 20,
+    verifyMib: Math.max(wsMib, verifyMibFor(ramMib, memory_pct)),
+    diskBlocks: disk_blocks,
+  };
 }
 
 interface LabProbe {
@@ -212,7 +223,18 @@ export class LabExecutor implements ExperimentExecutor {
       target: 'lab',
       accel: labAccel(this.spec),
       link: { mbit: this.spec.network.migration_bandwidth_mbit, shaping: (tc && parseTbf(tc.stdout)) ?? 'not read back' },
-      migration: { ...this.spec.live_migration },
+      migration: {
+        ...this.spec.live_migration,
+        // What the lab's QMP driver does with these settings, as Nova's libvirt driver would, per flavor's lab RAM.
+        nova_schedule: Object.fromEntries(
+          Object.entries(this.lab.topology.flavorRamMib).map(([flavor, ramMib]) => [
+            flavor,
+            { ram_mib: ramMib, ...migrationPlanFor(this.spec.live_migration, ramMib) },
+          ]),
+        ),
+        'max-bandwidth': this.spec.live_migration.bandwidth_mib > 0 ? this.spec.live_migration.bandwidth_mib * 1048576 : 1e11,
+        verify: { ...this.spec.experiments.verify, disk_ops_s: 20 },
+      },
       notes: [`lab: ${this.lab.topology.computes.length} compute namespaces, VMs on RBD images of the pool under test`],
     });
   }

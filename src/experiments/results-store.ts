@@ -12,6 +12,7 @@ import {
   MIGRATION_CSV_COLUMNS,
   RESULTS_FORMAT,
   jsonWithNaN,
+  migrationCsvRow,
   toCsv,
   type FioRow,
   type MigrationRow,
@@ -63,6 +64,7 @@ const MIGRATION_NUMBERS: readonly (keyof MigrationRow)[] = [
   'probe_gap_direct_ms',
   'lower_bound_ms',
   'total_over_bound',
+  'verify_ms',
 ];
 const FIO_NUMBERS: readonly (keyof FioRow)[] = ['iops', 'mib_s', 'lat_mean_ms', 'lat_p99_ms', 'lat_p9999_ms', 'runtime_s'];
 
@@ -91,7 +93,14 @@ export function readRun(dirOrFile: string): { dir: string; results: RunResults; 
   const conditions = existsSync(condFile) ? (JSON.parse(readFileSync(condFile, 'utf8')) as Conditions) : null;
   return {
     dir,
-    results: { meta: doc.meta, migrations: doc.migrations.map((m) => revive(m, MIGRATION_NUMBERS)), fio: doc.fio.map((f) => revive(f, FIO_NUMBERS)) },
+    results: {
+      meta: doc.meta,
+      // Rows of runs recorded before the check counts existed read as "nothing checked".
+      migrations: doc.migrations.map((m) =>
+        revive({ verified_pages: 0, verified_blocks: 0, verify_ms: null, nova_schedule: [], ...m }, MIGRATION_NUMBERS),
+      ),
+      fio: doc.fio.map((f) => revive(f, FIO_NUMBERS)),
+    },
     conditions,
   };
 }
@@ -166,7 +175,7 @@ export class RunStore {
   private flush(): void {
     this.meta = { ...this.meta, updated_at: new Date().toISOString() };
     writeAtomic(join(this.dir, RESULTS_FILE), jsonWithNaN(this.results()));
-    writeAtomic(join(this.dir, 'migrations.csv'), toCsv(this.migrations, MIGRATION_CSV_COLUMNS));
+    writeAtomic(join(this.dir, 'migrations.csv'), toCsv(this.migrations.map(migrationCsvRow), MIGRATION_CSV_COLUMNS));
     writeAtomic(join(this.dir, 'fio.csv'), toCsv(this.fio, FIO_CSV_COLUMNS));
   }
 }

@@ -11,6 +11,7 @@
  * Pure: types and the arithmetic that derives a row from a `MigrationRecord`. I/O is in `results-store.ts`.
  */
 import type { MigrationLoad, MigrationRecord, MigrationStatus } from '../lab/migration-record.js';
+import { scheduleText, type ScheduleEvent } from '../lab/nova-schedule.js';
 import type { FioJobKind, FioSummary } from './fio.js';
 
 export const RESULTS_FORMAT = 1;
@@ -24,8 +25,16 @@ export interface ProbeGaps {
 }
 
 /** One migration as stored: the hypervisor's record, the client's view and the physical bound. */
-export interface MigrationRow extends Omit<MigrationRecord, 'raw'> {
+export interface MigrationRow extends Omit<MigrationRecord, 'raw' | 'verified_pages' | 'verified_blocks' | 'verify_ms' | 'nova_schedule'> {
   readonly run_id: string;
+  /** Pages (4 KiB) the guest compared in full on the destination after the migration (0: none checked). */
+  readonly verified_pages: number;
+  /** Disk blocks (4 KiB) the guest read back and compared on the destination after the migration (0: none checked). */
+  readonly verified_blocks: number;
+  /** Host wall time of that check, ms; NaN when there was none. */
+  readonly verify_ms: number;
+  /** The downtime steps and timeout action applied during the migration, with times (empty: the target does not say). */
+  readonly nova_schedule: readonly ScheduleEvent[];
   readonly probe_gap_haproxy_ms: number;
   readonly probe_gap_direct_ms: number;
   /** transferred_bytes ÷ link bandwidth: the time the bytes sent need on the link alone, ms. */
@@ -111,6 +120,10 @@ export function toMigrationRow(runId: string, record: MigrationRecord, probe: Pr
   const bound = lowerBoundMs(record.transferred_bytes, record.link_mbit);
   return {
     ...rest,
+    verified_pages: record.verified_pages ?? 0,
+    verified_blocks: record.verified_blocks ?? 0,
+    verify_ms: record.verify_ms ?? Number.NaN,
+    nova_schedule: record.nova_schedule ?? [],
     run_id: runId,
     probe_gap_haproxy_ms: probe.haproxy_ms,
     probe_gap_direct_ms: probe.direct_ms,
@@ -153,6 +166,10 @@ export function failedMigrationRow(
     iterations: Number.NaN,
     link_mbit: at.link_mbit,
     pattern_verified: false,
+    verified_pages: 0,
+    verified_blocks: 0,
+    verify_ms: Number.NaN,
+    nova_schedule: [],
     probe_gap_haproxy_ms: Number.NaN,
     probe_gap_direct_ms: Number.NaN,
     lower_bound_ms: Number.NaN,
@@ -189,6 +206,10 @@ export const MIGRATION_CSV_COLUMNS = [
   'lower_bound_ms',
   'total_over_bound',
   'pattern_verified',
+  'verified_pages',
+  'verified_blocks',
+  'verify_ms',
+  'nova_schedule',
   'started_at',
   'raw_file',
 ] as const satisfies readonly (keyof MigrationRow)[];
@@ -209,6 +230,11 @@ export const FIO_CSV_COLUMNS = [
   'started_at',
   'raw_file',
 ] as const satisfies readonly (keyof FioRow)[];
+
+/** A migration row as the CSV holds it: the schedule as one readable cell (`0s:50ms 150.2s:95ms`). */
+export function migrationCsvRow(row: MigrationRow): Omit<MigrationRow, 'nova_schedule'> & { nova_schedule: string } {
+  return { ...row, nova_schedule: scheduleText(row.nova_schedule ?? []) };
+}
 
 /** RFC 4180 CSV; NaN and missing values are empty cells. */
 export function toCsv<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[]): string {

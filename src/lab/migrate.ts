@@ -1,18 +1,33 @@
 /**
  * Live migration of a lab VM between compute namespaces, over the tbf-shaped link:
  * 1. an incoming QEMU in the target namespace (`-incoming defer`, then `migrate-incoming tcp:<target ip>:<port>`);
- * 2. capabilities and parameters from `live_migration` (downtime-limit, auto-converge, postcopy-ram;
- *    max-bandwidth far above the link unless `bandwidth_mib` caps it, so tc decides);
- * 3. `migrate`, then `query-migrate` until it ends (post-copy switch or cancel on the spec's timeout);
+ * 2. capabilities and parameters as Nova's libvirt driver sets them from `live_migration` (see
+ *    nova-schedule.ts): postcopy-ram when permitted, auto-converge only without post-copy, the first
+ *    downtime step as downtime-limit; max-bandwidth far above the link unless `bandwidth_mib` caps it,
+ *    so tc decides;
+ * 3. `migrate`, then `query-migrate` until it ends, raising the downtime limit step by step and
+ *    applying the completion timeout's action (abort, post-copy or pause) on Nova's schedule; every
+ *    step is kept, with its time, in the record's `nova_schedule`;
  * 4. wait for the destination to be `running`: the source says `completed` before that;
  * 5. real downtime = destination RESUME − source STOP (QMP event timestamps, one host clock);
- * 6. clean up the source (or, on failure, the target) and ask the guest to verify memory and disk.
+ * 6. clean up the source (or, on failure, the target) and ask the guest, now on the destination, to
+ *    check every byte of its memory pattern and every block of its disk ring.
  * Every outcome becomes a `MigrationRecord`; a failed migration is never dropped.
  */
 import type { TestbedSpec } from '../config/schema.js';
 import type { MigrationLoad, MigrationRecord, MigrationStatus } from './migration-record.js';
 import { QmpClient } from './qmp.js';
-import { lastGuestStat, migrationPort, runFiles, startQemu, stopQemu, verifyGuest, type VmPlacement } from './qemu.js';
+import {
+  completionTimeoutS,
+  downtimeAt,
+  migrationDataGb,
+  novaMigrationPlan,
+  shouldTriggerTimeoutAction,
+  type NovaMigrationPlan,
+  scheduleText,
+  type ScheduleEvent,
+} from './nova-schedule.js';
+import { lastGuestStat, migrationPort, runFiles, startQemu, stopQemu, verificationProblem, verifyGuest, type VmPlacement } from './qemu.js';
 import type { LabVms } from './vms.js';
 
 export type LiveMigrationSettings = TestbedSpec['live_migration'];
@@ -26,7 +41,7 @@ export interface MigrateProps {
   /** Labels carried into the record. */
   readonly rep?: number;
   readonly load?: MigrationLoad;
-  /** @default true: the guest checks every page and disk block after the migration */
+  /** @default true: the guest checks its memory pattern and disk ring after the migration */
   readonly verify?: boolean;
   /** @default 100 */
   readonly pollMs?: number;
@@ -47,9 +62,15 @@ type QueryMigrate = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Seconds before the timeout action, as Nova computes it: completion_timeout_s per GiB of RAM (0: none). */
+/** Milliseconds before the timeout action, as Nova computes it: int(completion_timeout_s × data_gb) s; infinite when 0. */
 export function migrationTimeoutMs(settings: LiveMigrationSettings, ramMib: number): number {
-  return settings.completion_timeout_s === 0 ? Number.POSITIVE_INFINITY : Math.max(30_000, settings.completion_timeout_s * 1000 * (ramMib / 1024));
+  const s = completionTimeoutS(settings, migrationDataGb(ramMib));
+  return s === 0 ? Number.POSITIVE_INFINITY : s * 1000;
+}
+
+/** Nova's plan for this VM (for the conditions and the logs). */
+export function migrationPlanFor(settings: LiveMigrationSettings, ramMib: number): NovaMigrationPlan {
+  return novaMigrationPlan(settings, ramMib);
 }
 
 export function poolOf(vm: VmPlacement): string {
@@ -66,7 +87,9 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
   const srcFiles = runFiles(vms.labDir, vm.name, source.name);
   const dstFiles = runFiles(vms.labDir, vm.name, target.name);
   const uri = `tcp:${target.ip}:${migrationPort(vm.index)}`;
-  const postcopy = p.settings.permit_post_copy;
+  const plan = novaMigrationPlan(p.settings, vm.ramMib);
+  const postcopy = plan.capabilities['postcopy-ram'];
+  const schedule: ScheduleEvent[] = [];
   const base = {
     vm: vm.name,
     flavor: vm.flavor,
@@ -91,6 +114,9 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     iterations: q.ram?.['dirty-sync-count'] ?? 0,
     dirty_rate_qemu_pages_s: q.ram?.['dirty-pages-rate'],
     pattern_verified: false,
+    verified_pages: 0,
+    verified_blocks: 0,
+    nova_schedule: schedule,
     raw: q,
     ...extra,
   });
@@ -111,52 +137,64 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
   let q: QueryMigrate = {};
   try {
     const caps = [
-      { capability: 'auto-converge', state: p.settings.permit_auto_converge },
+      { capability: 'auto-converge', state: plan.capabilities['auto-converge'] },
       { capability: 'postcopy-ram', state: postcopy },
       { capability: 'events', state: true },
     ];
     await dst.execute('migrate-set-capabilities', { capabilities: caps.filter((c) => c.capability !== 'auto-converge') });
     await dst.execute('migrate-incoming', { uri });
     await src.execute('migrate-set-capabilities', { capabilities: caps });
+    // Nova sets the first step at its first poll (≤ 0.5 s in); set before the start, QEMU's own 300 ms default never applies.
+    let downtimeLimit = plan.downtime_steps[0]!.downtime_ms;
     await src.execute('migrate-set-parameters', {
-      'downtime-limit': p.settings.downtime_ms,
+      'downtime-limit': downtimeLimit,
       'max-bandwidth': p.settings.bandwidth_mib > 0 ? p.settings.bandwidth_mib * 1048576 : 1e11,
     });
+    schedule.push({ at_ms: 0, action: 'downtime-limit', value: downtimeLimit });
     const srcConsole = vms.console(vm);
     const srcEventsFrom = src.events.length;
     const dstEventsFrom = dst.events.length;
     const t0 = Date.now();
     await src.execute('migrate', { uri });
-    const timeoutMs = migrationTimeoutMs(p.settings, vm.ramMib);
-    let switchedToPostcopy = false;
+    const timeoutS = plan.completion_timeout_s;
+    let inPostcopy = false;
     let timedOut = false;
+    let pausedByUs = false;
     let cancelRequested = false;
     for (;;) {
       await sleep(p.pollMs ?? 100);
       q = await src.execute<QueryMigrate>('query-migrate');
       if (q.status === 'completed' || q.status === 'failed' || q.status === 'cancelled') break;
-      const iterations = q.ram?.['dirty-sync-count'] ?? 0;
-      if (postcopy && !switchedToPostcopy && q.status === 'active' && iterations >= 5) {
-        // Nova switches to post-copy when pre-copy stops making progress; five passes is that point here.
-        log(`migrate ${vm.name}: switching to post-copy after ${iterations} iterations`);
-        await src.execute('migrate-start-postcopy');
-        switchedToPostcopy = true;
-      }
+      const atMs = Date.now() - t0;
+      if (q.status === 'postcopy-active') inPostcopy = true;
       if (p.signal?.aborted && !cancelRequested) {
         cancelRequested = true;
         await src.execute('migrate_cancel');
       }
-      if (!timedOut && Date.now() - t0 > timeoutMs) {
+      if (q.status !== 'active' && q.status !== 'postcopy-active') continue;
+      // Nova: the timeout action first, then the downtime step (driver.py _live_migration_monitor).
+      if (!timedOut && shouldTriggerTimeoutAction(atMs / 1000, timeoutS, inPostcopy)) {
         timedOut = true;
-        if (p.settings.timeout_action === 'force_complete' && postcopy && !switchedToPostcopy) {
+        schedule.push({ at_ms: atMs, action: plan.timeout_action });
+        if (plan.timeout_action === 'postcopy') {
+          log(`migrate ${vm.name}: not complete after ${timeoutS} s, switching to post-copy (timeout_action force_complete)`);
           await src.execute('migrate-start-postcopy');
-          switchedToPostcopy = true;
-        } else if (p.settings.timeout_action === 'force_complete') {
-          await src.execute('stop'); // Nova's force-complete without post-copy: pause the guest so it converges
+          inPostcopy = true;
+        } else if (plan.timeout_action === 'pause') {
+          log(`migrate ${vm.name}: not complete after ${timeoutS} s, pausing the guest (timeout_action force_complete)`);
+          await src.execute('stop');
+          pausedByUs = true;
         } else {
-          log(`migrate ${vm.name}: timeout after ${timeoutMs} ms, cancelling (timeout_action abort)`);
+          log(`migrate ${vm.name}: not complete after ${timeoutS} s, cancelling (timeout_action abort)`);
           await src.execute('migrate_cancel');
         }
+      }
+      const step = downtimeAt(plan.downtime_steps, atMs / 1000);
+      if (step && step.downtime_ms !== downtimeLimit) {
+        downtimeLimit = step.downtime_ms;
+        await src.execute('migrate-set-parameters', { 'downtime-limit': downtimeLimit });
+        schedule.push({ at_ms: atMs, action: 'downtime-limit', value: downtimeLimit });
+        log(`migrate ${vm.name}: downtime limit ${downtimeLimit} ms after ${(atMs / 1000).toFixed(1)} s`);
       }
     }
     const completedAt = Date.now();
@@ -166,10 +204,11 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
         q.status === 'cancelled' && cancelRequested
           ? 'aborted by the caller'
           : q.status === 'cancelled' && timedOut
-            ? `did not complete within ${timeoutMs} ms (timeout_action abort)`
+            ? `did not complete within ${timeoutS} s (Nova's completion timeout ${p.settings.completion_timeout_s} s × ${plan.data_gb} GB; timeout_action abort)`
             : (q['error-desc'] ?? `ended ${q.status}`);
       await cleanupTarget();
       const st = await src.execute<{ status: string }>('query-status');
+      // Nova's recover task after a pause, and QEMU's own state after a cancelled migration: the guest runs on.
       if (st.status === 'paused' || st.status === 'postmigrate') await src.execute('cont').catch(() => {});
       src.close();
       return failed(q.status === 'cancelled' ? 'cancelled' : 'failed', reason, q, { dirty_rate_guest_mib_s: guest?.dirtyMibS });
@@ -177,13 +216,20 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
 
     // The source says completed; the destination may still be loading the last pages.
     const deadline = Date.now() + 60_000;
+    let contError = '';
     for (;;) {
       const st = await dst.execute<{ status: string }>('query-status');
       if (st.status === 'running') break;
+      // A guest paused by the timeout action arrives paused; libvirt resumes it on the destination (no VIR_MIGRATE_PAUSED).
+      if (pausedByUs && st.status !== 'inmigrate')
+        contError = await dst.execute('cont').then(
+          () => '',
+          (e: Error) => `; cont: ${e.message}`,
+        );
       if (Date.now() > deadline) {
         await cleanupTarget();
         src.close();
-        return failed('failed', `source completed but the destination stayed "${st.status}" for 60 s`, q, {
+        return failed('failed', `source completed but the destination stayed "${st.status}" for 60 s${contError}`, q, {
           dirty_rate_guest_mib_s: guest?.dirtyMibS,
         });
       }
@@ -202,10 +248,16 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
 
     let verified = false;
     let reason: string | undefined;
+    let check: { pages: number; blocks: number; ms: number } = { pages: 0, blocks: 0, ms: Number.NaN };
     if (p.verify ?? true) {
-      const v = await verifyGuest(vms.console(moved)).catch((e: Error) => ({ ok: false, line: e.message }));
-      verified = v.ok;
-      if (!v.ok) reason = `guest verification failed: ${v.line}`;
+      try {
+        const v = await verifyGuest(vms.console(moved));
+        verified = v.ok;
+        check = { pages: v.memPages, blocks: v.diskBlocks, ms: v.wallMs };
+        if (!v.ok) reason = `guest verification failed: ${verificationProblem(v)}`;
+      } catch (e) {
+        reason = `guest verification failed: ${(e as Error).message}`;
+      }
     }
     const record: MigrationRecord = {
       ...base,
@@ -223,11 +275,16 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
       dirty_rate_qemu_pages_s: q.ram?.['dirty-pages-rate'],
       dirty_rate_guest_mib_s: guest?.dirtyMibS,
       pattern_verified: verified,
+      verified_pages: check.pages,
+      verified_blocks: check.blocks,
+      verify_ms: check.ms,
+      nova_schedule: schedule,
       raw: q,
     };
     log(
       `migrate ${vm.name}: completed in ${record.total_ms} ms, downtime ${record.downtime_ms} ms (real ${record.downtime_real_ms.toFixed(1)} ms), ` +
-        `${(record.transferred_bytes / 1e6).toFixed(1)} MB, ${record.iterations} iterations, verified ${verified}`,
+        `${(record.transferred_bytes / 1e6).toFixed(1)} MB, ${record.iterations} iterations, ` +
+        `verified ${verified} (${check.pages} pages, ${check.blocks} blocks in ${check.ms} ms), schedule ${scheduleText(schedule)}`,
     );
     return record;
   } catch (err) {

@@ -3,6 +3,8 @@
  * recorded too (with `reason`), never dropped. Times are milliseconds; `raw` is QEMU's final
  * `query-migrate` reply from the source, unmodified.
  */
+import type { ScheduleEvent } from './nova-schedule.js';
+
 export type MigrationStatus = 'completed' | 'failed' | 'cancelled';
 export type MigrationLoad = 'none' | 'memory';
 
@@ -39,7 +41,19 @@ export interface MigrationRecord {
   readonly dirty_rate_guest_mib_s?: number;
   /** Shaped rate of the migration link (tc tbf), Mbit/s. */
   readonly link_mbit: number;
-  /** The guest verified its memory pages and its disk pattern after the migration with nothing lost. */
+  /**
+   * The guest checked its memory pattern (every byte of `verified_pages` pages) and its disk ring
+   * (`verified_blocks` blocks read back from the disk) on the destination after the migration, with
+   * nothing lost; false when either check found a difference or had nothing to check.
+   */
   readonly pattern_verified: boolean;
+  /** Pages (4 KiB) the guest compared in full after the migration; 0 or absent: none (e.g. the cloud target). */
+  readonly verified_pages?: number;
+  /** Disk blocks (4 KiB) the guest read back and compared after the migration; 0 or absent: none. */
+  readonly verified_blocks?: number;
+  /** Host wall time of the check (request to result over the serial console), ms. */
+  readonly verify_ms?: number;
+  /** What the driver did to the running migration as Nova's libvirt driver would (downtime steps, timeout action), with times. */
+  readonly nova_schedule?: readonly ScheduleEvent[];
   readonly raw: unknown;
 }

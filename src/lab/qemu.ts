@@ -28,6 +28,23 @@ export interface GuestLoad {
   readonly rateMibS: number;
   /** Checksummed disk blocks written per second. */
   readonly diskOpsS: number;
+  /**
+   * The pattern region the guest fills at boot and checks, every byte, after each migration, MiB;
+   * the working set is its first `wsMib`. @default - `DEFAULT_VERIFY_MEMORY_PCT` of the RAM
+   */
+  readonly verifyMib?: number;
+  /** Blocks (4 KiB) of the checksummed ring the guest writes to its disk at boot and checks after each migration. @default DEFAULT_VERIFY_DISK_BLOCKS */
+  readonly diskBlocks?: number;
+}
+
+/** Share of guest RAM the pattern covers when the caller does not say (the spec's experiments.verify.memory_pct). */
+export const DEFAULT_VERIFY_MEMORY_PCT = 25;
+/** Disk blocks in the checked ring when the caller does not say (the spec's experiments.verify.disk_blocks). */
+export const DEFAULT_VERIFY_DISK_BLOCKS = 256;
+
+/** MiB of a `ramMib` guest that `pct` percent of its RAM covers (at least 1). */
+export function verifyMibFor(ramMib: number, pct: number): number {
+  return Math.max(1, Math.floor((ramMib * pct) / 100));
 }
 
 export interface VmDefinition {
@@ -108,6 +125,8 @@ export function kernelCommandLine(vm: VmDefinition): string {
     `tb.ws_mib=${vm.load.wsMib}`,
     `tb.rate_mib_s=${vm.load.rateMibS}`,
     `tb.disk_ops_s=${vm.load.diskOpsS}`,
+    `tb.verify_mib=${vm.load.verifyMib ?? verifyMibFor(vm.ramMib, DEFAULT_VERIFY_MEMORY_PCT)}`,
+    `tb.disk_blocks=${vm.load.diskBlocks ?? DEFAULT_VERIFY_DISK_BLOCKS}`,
   ].join(' ');
 }
 
@@ -367,19 +386,81 @@ export function lastGuestStat(text: string): GuestStat | undefined {
   };
 }
 
+/** What the guest's checker found: counts of what it checked and of what differed. */
 export interface GuestVerification {
+  /** Memory and disk both checked something and found nothing wrong. */
   readonly ok: boolean;
+  /** Pages compared in full (4 KiB each) and how many differed. */
+  readonly memPages: number;
+  readonly memBad: number;
+  /** Disk blocks (4 KiB) read back from the disk and how many differed; 0 checked when the guest has no disk. */
+  readonly diskBlocks: number;
+  readonly diskBad: number;
+  /** The guest's own time for the memory and the disk check, ms (guest clock). */
+  readonly guestMemMs: number;
+  readonly guestDiskMs: number;
+  /** Host wall time from the request to the result line, ms. */
+  readonly wallMs: number;
+  /** The RESULT line, without its id. */
   readonly line: string;
+}
+
+/** Parses the dirtier's `RESULT-<id> ...` line (without `RESULT-<id> `). Unknown or missing counts read as 0 checked. */
+export function parseVerification(line: string, wallMs: number): GuestVerification {
+  const kv = Object.fromEntries(
+    line
+      .trim()
+      .split(/\s+/)
+      .map((p) => p.split('=') as [string, string]),
+  ) as Record<string, string | undefined>;
+  const num = (k: string) => {
+    const v = Number(kv[k]);
+    return Number.isFinite(v) ? v : 0;
+  };
+  const memPages = num('mem_pages');
+  const diskBlocks = kv.disk === 'none' ? 0 : num('disk_blocks');
+  const memBad = num('mem_bad');
+  const diskBad = num('disk_bad');
+  return {
+    ok: kv.mem === 'ok' && kv.disk === 'ok' && memPages > 0 && diskBlocks > 0 && memBad === 0 && diskBad === 0,
+    memPages,
+    memBad,
+    diskBlocks,
+    diskBad,
+    guestMemMs: num('mem_ms'),
+    guestDiskMs: num('disk_ms'),
+    wallMs,
+    line: line.trim(),
+  };
+}
+
+/** Why a verification is not a pass, in words (undefined when it passed). */
+export function verificationProblem(v: GuestVerification): string | undefined {
+  if (v.ok) return undefined;
+  const parts: string[] = [];
+  if (v.memPages === 0) parts.push('no memory pattern to check');
+  else if (v.memBad > 0) parts.push(`${v.memBad} of ${v.memPages} pages differ`);
+  if (v.diskBlocks === 0) parts.push('no disk blocks checked (no disk, or the ring could not be written)');
+  else if (v.diskBad > 0) parts.push(`${v.diskBad} of ${v.diskBlocks} disk blocks differ`);
+  return parts.length ? parts.join('; ') : v.line;
 }
 
 let nonce = Math.floor(Date.now() % 100000) * 10;
 
-/** Asks the guest's dirtier to check every page and every acknowledged disk block. */
+/** Asks the guest's dirtier to check every byte of its pattern pages and every block of its disk ring. */
 export async function verifyGuest(console_: SerialConsole, timeoutMs = 60_000): Promise<GuestVerification> {
   const id = ++nonce;
   const from = console_.size();
+  const t0 = Date.now();
   await console_.send(`echo ${id} > /tmp/verify.id; kill -USR1 $(cat /run/dirtier.pid)`);
   const m = await console_.waitFor(new RegExp(`RESULT-${id} ([^\\r\\n]*)`), from, timeoutMs);
-  const line = m[1]!;
-  return { ok: /mem=ok/.test(line) && /disk=(ok|none)/.test(line), line };
+  return parseVerification(m[1]!, Date.now() - t0);
+}
+
+/** Test hook: the guest flips one bit in the middle of pattern page `page` without telling its checker. */
+export async function corruptGuestPage(console_: SerialConsole, page: number, timeoutMs = 10_000): Promise<void> {
+  const from = console_.size();
+  await console_.send(`echo ${page} > /tmp/corrupt.page; kill -USR2 $(cat /run/dirtier.pid)`);
+  const m = await console_.waitFor(/CORRUPTED (\S+)/, from, timeoutMs);
+  if (m[1] !== `page=${page}`) throw new Error(`guest did not corrupt page ${page}: ${m[0]}`);
 }

@@ -7,11 +7,14 @@ import { execaRunner, type Runner } from '../exec/runner.js';
 import type { LabHost, LabTopology } from '../config/lab-topology.js';
 import { ipAt } from '../config/topology.js';
 import {
+  DEFAULT_VERIFY_DISK_BLOCKS,
+  DEFAULT_VERIFY_MEMORY_PCT,
   isVmProcess,
   runFiles,
   SerialConsole,
   startQemu,
   stopQemu,
+  verifyMibFor,
   vmMac,
   type DiskSource,
   type GuestLoad,
@@ -44,6 +47,15 @@ export interface BootRequestProps {
   readonly vcpus?: number;
   /** @default the lowest free index */
   readonly index?: number;
+}
+
+/** The load with the verification's defaults filled in: the pattern covers a share of RAM and at least the working set. */
+export function withVerifyDefaults(load: GuestLoad, ramMib: number): GuestLoad {
+  return {
+    ...load,
+    verifyMib: Math.max(load.verifyMib ?? verifyMibFor(ramMib, DEFAULT_VERIFY_MEMORY_PCT), load.wsMib),
+    diskBlocks: load.diskBlocks ?? DEFAULT_VERIFY_DISK_BLOCKS,
+  };
 }
 
 export class LabVms {
@@ -118,7 +130,7 @@ export class LabVms {
       ramMib: req.ramMib,
       vcpus: req.vcpus ?? 1,
       disk: req.disk,
-      load: req.load ?? { wsMib: 0, rateMibS: 0, diskOpsS: 20 },
+      load: withVerifyDefaults(req.load ?? { wsMib: 0, rateMibS: 0, diskOpsS: 20 }, req.ramMib),
       address: `${ipAt(this.cidr, this.topology.firstVmOffset + index)}/${this.topology.prefixLength}`,
       mac: vmMac(index),
     };
@@ -156,7 +168,11 @@ export class LabVms {
       startedAt: Date.now(),
     };
     this.save(vm);
-    await this.console(vm).waitFor(new RegExp(`READY-${def.name} `), 0, readyTimeoutMs);
+    const serial = this.console(vm);
+    await serial.waitFor(new RegExp(`READY-${def.name} `), 0, readyTimeoutMs);
+    // The guest's checker has written its memory pattern and disk ring once it says `DIRTIER start`.
+    const started = await serial.waitFor(/DIRTIER (start|error)[^\r\n]*/, 0, readyTimeoutMs);
+    if (started[1] === 'error') this.log(`vm ${def.name}: ${started[0]}`);
     this.log(`vm ${def.name}: ready in ${Date.now() - t0} ms (PID ${pid})`);
     return vm;
   }

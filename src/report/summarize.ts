@@ -33,6 +33,14 @@ export interface MigrationCellSummary {
   readonly bound: Spread;
   readonly overBound: Spread;
   readonly transferredMB: Spread;
+  /** What the guest checked after each completed migration: pages compared in full, disk blocks read back, and the check's wall time. */
+  readonly verifiedPages: Spread;
+  readonly verifiedBlocks: Spread;
+  readonly verifyMs: Spread;
+  /** Completed migrations after which nothing at all was checked (no pages and no blocks). */
+  readonly unchecked: number;
+  /** The downtime limit in force when each completed migration ended, ms (the last step applied). */
+  readonly finalDowntimeLimit: Spread;
 }
 
 export interface FioCellSummary {
@@ -112,6 +120,11 @@ export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
       bound: pick((r) => r.lower_bound_ms),
       overBound: pick((r) => r.total_over_bound),
       transferredMB: pick((r) => r.transferred_bytes / 1e6),
+      verifiedPages: pick((r) => r.verified_pages),
+      verifiedBlocks: pick((r) => r.verified_blocks),
+      verifyMs: pick((r) => r.verify_ms),
+      unchecked: ok.filter((r) => !(r.verified_pages > 0) && !(r.verified_blocks > 0)).length,
+      finalDowntimeLimit: pick((r) => r.nova_schedule.filter((e) => e.action === 'downtime-limit').at(-1)?.value ?? Number.NaN),
     });
   }
   const m = meta.matrix;

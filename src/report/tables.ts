@@ -101,6 +101,44 @@ function iterationsText(data: ReportData, c: ReportData['migrations'][number]): 
   return its.length ? `${Math.min(...its)}–${Math.max(...its)}`.replace(/^(\d+)–\1$/, '$1') : DASH;
 }
 
+/** What "verified" rests on: per cell, the pages and disk blocks the guest checked after each migration. */
+export function verificationTable(data: ReportData): Table {
+  const several = data.runs.length > 1;
+  return {
+    id: 'table-verification',
+    title: 'Verification: what the guest checked on the destination after each migration',
+    head: [
+      ...(several ? ['run'] : []),
+      'flavor',
+      'load',
+      'backend',
+      'verified / completed',
+      'pages checked',
+      'MiB checked',
+      'disk blocks checked',
+      'check ms',
+      'downtime limit at the end ms',
+    ],
+    numeric: [3, 4, 5, 6, 7, 8].map((i) => i + (several ? 1 : 0)),
+    rows: data.migrations.map((c) => [
+      ...(several ? [c.run] : []),
+      c.flavor,
+      c.load,
+      c.backend,
+      `${c.ok - c.unverified} / ${c.ok}`,
+      fmtSpread(c.verifiedPages),
+      fmtSpread(c.verifiedPages, 0, 256),
+      fmtSpread(c.verifiedBlocks),
+      fmtSpread(c.verifyMs),
+      fmtSpread(c.finalDowntimeLimit),
+    ]),
+    note:
+      'After every migration, loaded or not, the guest (on the destination) compares every byte of its pattern pages (written at boot; the load gives the working set pages new generations) ' +
+      'and reads back every block of its disk ring through the hypervisor from the RBD image. Verified = both checks ran and found nothing different. ' +
+      "The downtime limit is the last of Nova's downtime steps applied (live_migration_downtime ÷ steps at first, raised every downtime_delay × data_gb s).",
+  };
+}
+
 /** Several runs: the median total time of each backend × flavor × load, one column per run. */
 export function runsSideBySide(data: ReportData): Table | undefined {
   if (data.runs.length < 2) return undefined;
@@ -181,12 +219,45 @@ function conditionRows(c: Conditions | null): Record<string, string> {
     }`,
     'Filestore filesystem': c.storage.filestore_filesystem,
     'migration parameters': Object.entries(c.migration)
+      .filter(([k]) => k !== 'nova_schedule' && k !== 'verify')
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
       .join(', '),
+    ...(c.migration.nova_schedule ? { 'downtime schedule (Nova)': scheduleConditionText(c.migration.nova_schedule) } : {}),
+    ...(c.migration.verify ? { 'verification per migration': verifyConditionText(c.migration.verify) } : {}),
     'spec hash': c.spec_hash.slice(0, 16),
     'git commit': c.git_commit ? `${c.git_commit.slice(0, 12)}${c.git_dirty ? ' (uncommitted changes)' : ''}` : DASH,
     'collected at': c.collected_at,
   };
+}
+
+type PlanLike = {
+  ram_mib?: number;
+  data_gb?: number;
+  downtime_steps?: { at_s: number; downtime_ms: number }[];
+  completion_timeout_s?: number;
+  timeout_action?: string;
+};
+
+/** `small (256 MiB, data 2 GB): 50 ms at 0 s, +45 ms every 150 s to 500 ms; timeout 1600 s → abort`. */
+function scheduleConditionText(schedule: unknown): string {
+  if (!schedule || typeof schedule !== 'object') return DASH;
+  return Object.entries(schedule as Record<string, PlanLike>)
+    .map(([flavor, p]) => {
+      const steps = p.downtime_steps ?? [];
+      const first = steps[0];
+      const last = steps.at(-1);
+      const every = steps[1] ? `, raised every ${steps[1].at_s} s to ${last?.downtime_ms} ms (${steps.length - 1} steps)` : '';
+      const timeout = p.completion_timeout_s ? `; after ${p.completion_timeout_s} s: ${p.timeout_action}` : '; no timeout';
+      return `${flavor} (${p.ram_mib} MiB, data ${p.data_gb} GB): ${first ? `${first.downtime_ms} ms from the start` : DASH}${every}${timeout}`;
+    })
+    .join('; ');
+}
+
+function verifyConditionText(verify: unknown): string {
+  const v = verify as { memory_pct?: number; disk_blocks?: number; disk_ops_s?: number };
+  return `pattern over ${v.memory_pct ?? '?'} % of guest RAM (at least the working set), every byte; ${v.disk_blocks ?? '?'} disk blocks of 4 KiB${
+    v.disk_ops_s ? ` (rewritten at ${v.disk_ops_s}/s)` : ''
+  }`;
 }
 
 export function conditionsTable(runs: readonly LoadedRun[]): Table {
@@ -223,6 +294,10 @@ export function fairnessNotes(data: ReportData): string[] {
     if (!r.results.meta.complete)
       notes.push(`${id}: the run is partial (${r.results.meta.interrupted ?? 'not finished'}); cells may have fewer repetitions than planned.`);
   }
+  for (const c of data.migrations.filter((m) => m.unchecked > 0))
+    notes.push(
+      `${c.run}: ${c.backend} ${c.flavor} load ${c.load}: after ${c.unchecked} completed migration(s) the guest checked nothing (no pages, no disk blocks): they are not verified.`,
+    );
   const failed = data.migrations.filter((c) => c.failed > 0);
   for (const c of failed)
     notes.push(
@@ -235,7 +310,7 @@ export function fairnessNotes(data: ReportData): string[] {
 
 export function allTables(data: ReportData): Table[] {
   const tables: Table[] = [];
-  if (data.migrations.length) tables.push(tableIV(data), boundsTable(data));
+  if (data.migrations.length) tables.push(tableIV(data), boundsTable(data), verificationTable(data));
   const side = runsSideBySide(data);
   if (side) tables.push(side);
   if (data.fio.length) tables.push(fioTable(data));

@@ -75,6 +75,10 @@ export class FakeExecutor implements ExperimentExecutor {
       iterations: 3,
       link_mbit: 1000,
       pattern_verified: true,
+      verified_pages: vm.load === 'memory' ? 32768 : 16384,
+      verified_blocks: 256,
+      verify_ms: 120,
+      nova_schedule: [{ at_ms: 0, action: 'downtime-limit', value: 50 }],
       raw: { status: 'completed' },
     };
   }

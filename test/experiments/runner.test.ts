@@ -64,6 +64,18 @@ describe('the experiment runner', () => {
         .trim()
         .split('\n'),
     ).toHaveLength(13);
+    // and every row says what the guest checked and which downtime steps were applied, in the JSON and the CSV
+    expect(results.migrations[0]).toMatchObject({ verified_pages: 16384, verified_blocks: 256, verify_ms: 120 });
+    expect(results.migrations[0]!.nova_schedule).toEqual([{ at_ms: 0, action: 'downtime-limit', value: 50 }]);
+    const [head, first] = readFileSync(join(root, 'r1', 'migrations.csv'), 'utf8').split('\n');
+    const cell = (name: string) => first!.split(',')[head!.split(',').indexOf(name)];
+    expect([cell('pattern_verified'), cell('verified_pages'), cell('verified_blocks'), cell('verify_ms'), cell('nova_schedule')]).toEqual([
+      'true',
+      '16384',
+      '256',
+      '120',
+      '0s:50ms',
+    ]);
     // and progress names the cell, the ETA and the last result
     expect(
       lines.some((l) =>
@@ -86,6 +98,9 @@ describe('the experiment runner', () => {
       target: 'compute-1',
       link_mbit: 1000,
       pattern_verified: false,
+      verified_pages: 0,
+      verified_blocks: 0,
+      nova_schedule: [],
     });
     expect(rows[1]!.total_ms).toBeNaN();
     // The failed try left the VM on compute-2, so rep 3 starts there too.

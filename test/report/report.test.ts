@@ -42,7 +42,38 @@ function marks(svg: string, role: string): string[] {
   return out;
 }
 
-describe('the report of the small stored results set', () => {
+/** The stored run itself, read with plain JSON: the expected figures are computed here, independently of src/report. */
+const STORED = JSON.parse(readFileSync(join(FIXTURE, 'results.json'), 'utf8')) as {
+  migrations: {
+    pool: string;
+    flavor: string;
+    load: string;
+    status: string;
+    total_ms: number;
+    downtime_ms: number;
+    downtime_real_ms: number;
+    transferred_bytes: number;
+    lower_bound_ms: number;
+    pattern_verified: boolean;
+    verified_pages: number;
+    verified_blocks: number;
+  }[];
+  fio: { pool: string; job: string; status: string; iops: number; lat_p99_ms: number }[];
+};
+const med = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+/** `median (min–max)` as the report writes it. */
+const mmm = (v: number[], digits = 0, scale = 1) => {
+  const f = (x: number) => (x / scale).toFixed(digits);
+  const [m, lo, hi] = [f(med(v)), f(Math.min(...v)), f(Math.max(...v))];
+  return lo === m && hi === m ? m : `${m} (${lo}–${hi})`;
+};
+const cell = (pool: string, flavor: string, load: string) =>
+  STORED.migrations.filter((m) => m.pool === pool && m.flavor === flavor && m.load === load && m.status === 'completed');
+
+describe('the report of the small stored results set (a real lab run, see test/fixtures/results-small/README.md)', () => {
   let out: string;
   let md: string;
   let html: string;
@@ -55,49 +86,124 @@ describe('the report of the small stored results set', () => {
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+  it('holds a run of 2 pools × 2 flavors × 2 loads × 3 reps with fio, every migration checked', () => {
+    expect(STORED.migrations).toHaveLength(24);
+    expect(STORED.fio).toHaveLength(12);
+    // every completed migration checked a pattern and a disk ring on the destination
+    for (const m of STORED.migrations.filter((r) => r.status === 'completed')) {
+      expect(m.verified_pages).toBeGreaterThan(0);
+      expect(m.verified_blocks).toBe(256);
+    }
+  });
+
   it('has Table IV with median (min–max) total time and downtime per flavor, load and backend', () => {
     const rows = mdTable(md, 'Table IV.');
     expect(rows[0]).toEqual(['flavor', 'load', 'backend', 'ok / failed', 'total time s', 'downtime ms (real)', 'downtime ms (QEMU)']);
-    // filestore small none: totals 695, 701, 703 ms; real downtime 48, 61, 66 ms; QEMU 24, 41, 43 ms
-    expect(rows).toContainEqual(['small', 'none', 'filestore', '3 / 0', '0.70 (0.69–0.70)', '61 (48–66)', '41 (24–43)']);
-    // the non-converging migration is counted, and left out of the medians
-    expect(rows).toContainEqual(['medium', 'memory', 'bluestore', '2 / 1', '5.88 (5.86–5.90)', '304 (299–308)', '279 (275–282)']);
     expect(rows).toHaveLength(1 + 8);
+    for (const [flavor, load, pool] of [
+      ['small', 'none', 'filestore'],
+      ['small', 'memory', 'bluestore'],
+      ['medium', 'memory', 'filestore'],
+    ] as const) {
+      const c = cell(pool, flavor, load);
+      const all = STORED.migrations.filter((m) => m.pool === pool && m.flavor === flavor && m.load === load);
+      expect(rows).toContainEqual([
+        flavor,
+        load,
+        pool,
+        `${c.length} / ${all.length - c.length}`,
+        mmm(
+          c.map((m) => m.total_ms),
+          2,
+          1000,
+        ),
+        mmm(c.map((m) => m.downtime_real_ms)),
+        mmm(c.map((m) => m.downtime_ms)),
+      ]);
+    }
+  });
+
+  it("shows that a loaded migration takes longer than an idle one and that real downtime is at least QEMU's", () => {
+    for (const pool of ['filestore', 'bluestore'])
+      for (const flavor of ['small', 'medium']) {
+        expect(med(cell(pool, flavor, 'memory').map((m) => m.total_ms))).toBeGreaterThan(med(cell(pool, flavor, 'none').map((m) => m.total_ms)));
+        for (const m of [...cell(pool, flavor, 'none'), ...cell(pool, flavor, 'memory')])
+          expect(m.downtime_real_ms).toBeGreaterThanOrEqual(m.downtime_ms);
+      }
   });
 
   it('gives each cell its physical lower bound and total ÷ bound', () => {
     const rows = mdTable(md, 'Bounds and client-side downtime');
-    // 85 MB on a 1000 Mbit/s link = 0.68 s; 701 / 680 = 1.03
-    expect(rows).toContainEqual(['small', 'none', 'filestore', '85', '0.68', '1.03 (1.02–1.03)', '73 (60–78)', '69 (56–74)', '3']);
+    const c = cell('filestore', 'small', 'none');
+    const row = rows.find((r) => r[0] === 'small' && r[1] === 'none' && r[2] === 'filestore')!;
+    expect(row[3]).toBe(med(c.map((m) => m.transferred_bytes / 1e6)).toFixed(0));
+    // the bound is the bytes sent on the 1000 Mbit/s link
+    expect(row[4]).toBe((med(c.map((m) => m.transferred_bytes)) / 125e6).toFixed(2));
+    expect(row[5]).toBe(
+      mmm(
+        c.map((m) => m.total_ms / m.lower_bound_ms),
+        2,
+      ),
+    );
+  });
+
+  it('says how many pages and disk blocks each cell checked', () => {
+    const rows = mdTable(md, 'Verification');
+    expect(rows[0]).toEqual([
+      'flavor',
+      'load',
+      'backend',
+      'verified / completed',
+      'pages checked',
+      'MiB checked',
+      'disk blocks checked',
+      'check ms',
+      'downtime limit at the end ms',
+    ]);
+    // 25 % of a 256 MiB guest is 64 MiB (16384 pages); loaded, its 50 % working set, 128 MiB; the medium guest has twice the RAM
+    const pick = (flavor: string, load: string) => rows.find((r) => r[0] === flavor && r[1] === load && r[2] === 'filestore')!;
+    expect(pick('small', 'none').slice(4, 7)).toEqual(['16384', '64', '256']);
+    expect(pick('small', 'memory').slice(4, 7)).toEqual(['32768', '128', '256']);
+    expect(pick('medium', 'none').slice(4, 7)).toEqual(['32768', '128', '256']);
+    expect(pick('medium', 'memory').slice(4, 7)).toEqual(['65536', '256', '256']);
+    // Nova's defaults: 500 ms ÷ 10 steps = 50 ms, and no later step is due within these migrations
+    expect(rows.slice(1).every((r) => r[8] === '50')).toBe(true);
+    expect(rows.slice(1).every((r) => /^(\d+) \/ \1$/.test(r[3]!))).toBe(true);
   });
 
   it('lists the Bluestore ÷ Filestore ratios with their spread', () => {
     const rows = mdTable(md, 'Bluestore ÷ Filestore');
-    // randwrite IOPS: bluestore 1123, 1243, 1272 vs filestore 702, 739, 766 → 1243/739, 1123/766 … 1272/702
-    expect(rows).toContainEqual(['fio randwrite IOPS', '1.68', '1.47–1.81']);
-    expect(rows).toContainEqual(['migration time, small, load none', '0.97', '0.96–0.98']);
+    const iops = (pool: string) => STORED.fio.filter((f) => f.pool === pool && f.job === 'randwrite' && f.status === 'completed').map((f) => f.iops);
+    const [b, f] = [iops('bluestore'), iops('filestore')];
+    expect(rows).toContainEqual([
+      'fio randwrite IOPS',
+      (med(b) / med(f)).toFixed(2),
+      `${(Math.min(...b) / Math.max(...f)).toFixed(2)}–${(Math.max(...b) / Math.min(...f)).toFixed(2)}`,
+    ]);
+    expect(rows.map((r) => r[0])).toContain('migration time, small, load none');
   });
 
   it('has the fio table and says that Filestore reads from the page cache are not a fair comparison', () => {
-    expect(mdTable(md, 'fio:')).toContainEqual([
+    const rows = mdTable(md, 'fio:');
+    const w = STORED.fio.filter((f) => f.pool === 'filestore' && f.job === 'randwrite');
+    expect(rows.find((r) => r[0] === 'filestore' && r[1] === 'randwrite')?.slice(0, 4)).toEqual([
       'filestore',
       'randwrite',
       '3 / 0',
-      '739 (702–766)',
-      '2.89 (2.74–2.99)',
-      '43.10 (41.60–45.30)',
-      '144.0 (137.0–156.0)',
-      '316.8 (301.4–343.2)',
+      mmm(w.map((x) => x.iops)),
     ]);
     expect(md).toMatch(/random reads are not a fair Filestore\/Bluestore comparison[^\n]*page cache/);
-    expect(md).toMatch(/did not converge within 40 s/);
   });
 
-  it('records the conditions', () => {
+  it("records the conditions, with Nova's downtime schedule per flavor", () => {
     const rows = mdTable(md, 'Conditions');
+    expect(rows).toContainEqual(['target', 'lab']);
     expect(rows).toContainEqual(['accelerator', 'TCG']);
-    expect(rows).toContainEqual(['migration link', '1000 Mbit/s (tc tbf rate 1Gbit burst 125000b)']);
-    expect(rows.find((r) => r[0] === 'storage under the lab')?.[1]).toMatch(/ext4 on \/dev\/vda1.*reports rotational/);
+    expect(rows.find((r) => r[0] === 'migration link')?.[1]).toMatch(/^1000 Mbit\/s \(tc tbf rate 1Gbit/);
+    expect(rows.find((r) => r[0] === 'downtime schedule (Nova)')?.[1]).toContain(
+      'small (256 MiB, data 2 GB): 50 ms from the start, raised every 150 s to 500 ms (10 steps); after 1600 s: abort',
+    );
+    expect(rows.find((r) => r[0] === 'verification per migration')?.[1]).toMatch(/^pattern over 25 % of guest RAM/);
   });
 
   it('writes five well-formed SVG figures with the expected series, labels and bounds', () => {
@@ -114,11 +220,15 @@ describe('the report of the small stored results set', () => {
     expect(fig8).toContain('>lower bound (bytes sent ÷ link)</text>');
     const bars = marks(fig8, 'bar');
     expect(bars).toHaveLength(8);
-    expect(bars).toContain('flavor: small; migration time (s): 0.701; series: filestore');
-    expect(marks(fig8, 'tick')).toContain('flavor: small; bound: 0.68; series: filestore');
+    const smallNone = cell('filestore', 'small', 'none').map((m) => m.total_ms / 1000);
+    expect(bars).toContain(`flavor: small; migration time (s): ${+med(smallNone).toFixed(3)}; series: filestore`);
     expect(marks(fig8, 'rule mark')).toHaveLength(8);
     const fig11 = readFileSync(join(out, 'figures', 'fig-11-fio-iops.svg'), 'utf8');
-    expect(marks(fig11, 'bar')).toContain('fio job (iodepth 32, RBD cache off): 4K randwrite; IOPS: 1243; series: bluestore');
+    const bw = STORED.fio.filter((f) => f.pool === 'bluestore' && f.job === 'randwrite').map((f) => f.iops);
+    expect(
+      marks(fig11, 'bar').some((l) => l.startsWith('fio job (iodepth 32, RBD cache off): 4K randwrite; IOPS: ') && l.endsWith('series: bluestore')),
+    ).toBe(true);
+    expect(bw).toHaveLength(3);
   });
 
   it('writes a self-contained HTML page with the figures inlined', () => {
@@ -134,6 +244,57 @@ describe('the report of the small stored results set', () => {
   });
 });
 
+describe('the report of a run with failed and unchecked migrations (the stored run, edited)', () => {
+  it('counts a failed migration, leaves it out of the medians, gives its reason, and flags a migration that checked nothing', async () => {
+    // GIVEN the stored run with rep 3 of bluestore × medium × memory turned into a cancelled migration,
+    // and rep 1 of filestore × small × none into one after which nothing was checked
+    const root = mkdtempSync(join(tmpdir(), 'report-edit-'));
+    try {
+      cpSync(FIXTURE, join(root, 'run'), { recursive: true });
+      const file = join(root, 'run', 'results.json');
+      const doc = JSON.parse(readFileSync(file, 'utf8'));
+      const at = (pool: string, flavor: string, load: string, rep: number) =>
+        doc.migrations.find(
+          (m: { pool: string; flavor: string; load: string; rep: number }) =>
+            m.pool === pool && m.flavor === flavor && m.load === load && m.rep === rep,
+        );
+      Object.assign(at('bluestore', 'medium', 'memory', 3), {
+        status: 'cancelled',
+        reason: 'did not complete within 1600 s',
+        pattern_verified: false,
+      });
+      Object.assign(at('filestore', 'small', 'none', 1), { pattern_verified: false, verified_pages: 0, verified_blocks: 0 });
+      writeFileSync(file, JSON.stringify(doc));
+      // WHEN the report is written
+      const r = await writeReport({ runs: [join(root, 'run')], outDir: join(root, 'out') });
+      const md = readFileSync(r.markdown, 'utf8');
+      // THEN the cell counts 2 / 1 and its median is over the two completed ones
+      const c = cell('bluestore', 'medium', 'memory').filter((_m, i) => i < 2);
+      expect(mdTable(md, 'Table IV.')).toContainEqual([
+        'medium',
+        'memory',
+        'bluestore',
+        '2 / 1',
+        mmm(
+          c.map((m) => m.total_ms),
+          2,
+          1000,
+        ),
+        mmm(c.map((m) => m.downtime_real_ms)),
+        mmm(c.map((m) => m.downtime_ms)),
+      ]);
+      expect(md).toMatch(/rep 3: cancelled: did not complete within 1600 s/);
+      // AND the unchecked migration is counted as unverified and named in the notes
+      expect(mdTable(md, 'Table IV.').find((row) => row[0] === 'small' && row[1] === 'none' && row[2] === 'filestore')?.[3]).toBe(
+        '3 / 0 (1 unverified)',
+      );
+      expect(md).toMatch(/filestore small load none: after 1 completed migration\(s\) the guest checked nothing/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the report of several runs', () => {
   it('compares them side by side, with the run in every series name', async () => {
     // GIVEN two runs (the fixture and a copy under another id)
@@ -142,15 +303,15 @@ describe('the report of several runs', () => {
       cpSync(FIXTURE, join(root, 'a'), { recursive: true });
       cpSync(FIXTURE, join(root, 'b'), { recursive: true });
       const file = join(root, 'b', 'results.json');
-      writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"results-small"', '"run-b"'));
+      writeFileSync(file, readFileSync(file, 'utf8').replaceAll('"2026-12-01T22-31-36Z-7908"', '"run-b"'));
       // WHEN the report covers both
       const r = await writeReport({ runs: [join(root, 'a'), join(root, 'b')], outDir: join(root, 'out') });
       // THEN there is a side-by-side table and each bar names its run
       const md = readFileSync(r.markdown, 'utf8');
-      expect(mdTable(md, 'Runs side by side')[0]).toEqual(['flavor', 'load', 'backend', 'results-small', 'run-b']);
+      expect(mdTable(md, 'Runs side by side')[0]).toEqual(['flavor', 'load', 'backend', '2026-12-01T22-31-36Z-7908', 'run-b']);
       const bars = marks(readFileSync(r.svgs[1]!, 'utf8'), 'bar');
       expect(bars).toHaveLength(16);
-      expect(bars).toContain('flavor: small; migration time (s): 0.701; series: run-b · filestore');
+      expect(bars.filter((b) => b.endsWith('series: run-b · filestore'))).toHaveLength(4);
       expect(r.pngs).toEqual([]);
     } finally {
       rmSync(root, { recursive: true, force: true });

@@ -1,0 +1,37 @@
+import { testbedSpecSchema } from '../../src/config/schema.js';
+import { guestLoad } from '../../src/experiments/lab-executor.js';
+import { kernelCommandLine } from '../../src/lab/qemu.js';
+import { withVerifyDefaults } from '../../src/lab/vms.js';
+
+describe("the lab executor's guest load", () => {
+  const spec = testbedSpecSchema.parse({});
+
+  it('gives an idle guest a pattern over 25 % of its RAM and a 256-block disk ring to check', () => {
+    expect(guestLoad(spec, 256, 'none')).toEqual({ wsMib: 0, rateMibS: 0, diskOpsS: 20, verifyMib: 64, diskBlocks: 256 });
+  });
+
+  it('checks at least the working set of a loaded guest', () => {
+    // 50 % of 512 MiB dirtied at 64 MiB/s: the pattern covers those 256 MiB
+    expect(guestLoad(spec, 512, 'memory')).toEqual({ wsMib: 256, rateMibS: 64, diskOpsS: 20, verifyMib: 256, diskBlocks: 256 });
+    // a share above the working set wins
+    const wide = testbedSpecSchema.parse({ experiments: { verify: { memory_pct: 60, disk_blocks: 1024 } } });
+    expect(guestLoad(wide, 1000, 'memory')).toMatchObject({ wsMib: 500, verifyMib: 600, diskBlocks: 1024 });
+  });
+
+  it('passes the pattern size and the ring to the guest on its kernel command line, with the same defaults for VMs booted outside an experiment', () => {
+    const load = withVerifyDefaults({ wsMib: 0, rateMibS: 0, diskOpsS: 20 }, 2048);
+    expect(load).toEqual(guestLoad(spec, 2048, 'none'));
+    const cmdline = kernelCommandLine({
+      name: 'vm',
+      index: 0,
+      flavor: 'xlarge',
+      ramMib: 2048,
+      vcpus: 1,
+      disk: { kind: 'file', path: '/d' },
+      load,
+      address: '10.0.0.1/24',
+      mac: '52:54:00:00:00:01',
+    });
+    expect(cmdline).toContain(' tb.verify_mib=512 tb.disk_blocks=256');
+  });
+});
