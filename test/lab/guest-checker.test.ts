@@ -9,11 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseVerification, verificationProblem } from '../../src/lab/qemu.js';
-import { hasBinary } from './requirements.js';
+import { describeWhere, missing } from '../support/requirements.js';
 
 const SOURCE = new URL('../../guest/dirtier.c', import.meta.url).pathname;
 
-describe.skipIf(!hasBinary('gcc'))("the guest's checker", () => {
+describeWhere(missing({ binaries: ['gcc'] }), "the guest's checker", () => {
   let dir: string;
   let child: ChildProcess;
   let out = '';

@@ -11,7 +11,7 @@ import {
   shouldTriggerTimeoutAction,
   timeoutActionOf,
 } from '../../src/lab/nova-schedule.js';
-import { hasBinary } from './requirements.js';
+import { itWhere, missing } from '../support/requirements.js';
 
 const NOVA_REFERENCE = new URL('./nova/nova_migration_reference.py', import.meta.url).pathname;
 const defaults = testbedSpecSchema.parse({}).live_migration;
@@ -91,7 +91,7 @@ describe("the lab's migration schedule, as Nova's libvirt driver computes it", (
     ).toBe('0s:100ms 6s:166ms 10.1s:pause');
   });
 
-  it.skipIf(!hasBinary('python3'))("matches Nova's own Python code step for step on a table of settings", () => {
+  itWhere(missing({ binaries: ['python3'] }), "matches Nova's own Python code step for step on a table of settings", () => {
     // GIVEN settings across Nova's allowed ranges (downtime ≥ 100, steps ≥ 3, delay ≥ 3) and RAM sizes
     const cases = [
       { downtime_ms: 500, downtime_steps: 10, downtime_delay_s: 75, completion_timeout_s: 800, ram_mib: 256 },
