@@ -37,6 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The rootfs bound onto itself: inside, / is then a mount point as on a machine (ip netns exec
+# runs `mount --make-rslave /`, which fails on a plain folder).
+mnt --bind "$ROOT" "$ROOT"
 mnt -t proc proc "$ROOT/proc"
 # Plain mounts, not recursive binds: the chroot sees a short mount table, as a machine would.
 mnt -t sysfs sysfs "$ROOT/sys"
