@@ -43,6 +43,8 @@ mnt --bind "$ROOT" "$ROOT"
 mnt -t proc proc "$ROOT/proc"
 # Plain mounts, not recursive binds: the chroot sees a short mount table, as a machine would.
 mnt -t sysfs sysfs "$ROOT/sys"
+# The machine's cgroup tree (systemd-nspawn reads it to boot the lab's container hosts).
+mnt --rbind /sys/fs/cgroup "$ROOT/sys/fs/cgroup"
 mnt --bind /dev "$ROOT/dev"
 mnt -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts"
 mnt -t tmpfs tmpfs "$ROOT/dev/shm"
