@@ -12,6 +12,9 @@ import { corruptGuestPage, detectQemu, isAlive, verifyGuest } from '../../src/la
 import { LabVms } from '../../src/lab/vms.js';
 import { describeWhere, missingFor } from '../support/requirements.js';
 
+/** How far the QMP STOP→RESUME downtime may fall short of QEMU's own downtime figure. */
+const DOWNTIME_SLACK_MS = 5;
+
 const skip = missingFor(['ip', 'tc', 'qemu-system-x86_64', 'gcc', 'apt-get', 'dpkg', 'busybox']);
 
 // Its own namespaces, range and folder, so it runs beside a real lab. The guest image cache is kept.
@@ -71,7 +74,9 @@ describeWhere(skip, 'live migration in the lab', () => {
       // AND the downtime limit was Nova's first step (300 ms ÷ 10), set before the start; no later step is due within 150 s
       expect(r.nova_schedule).toEqual([{ at_ms: 0, action: 'downtime-limit', value: 30 }]);
       // AND the client-visible downtime (dst RESUME - src STOP) is at least what QEMU reports
-      expect(r.downtime_real_ms).toBeGreaterThanOrEqual(r.downtime_ms);
+      // QEMU's own figure is whole ms, timed on the source; the STOP and RESUME events carry their own
+      // timestamps (one run measured 56.1 ms against QEMU's 57): allow a few ms between the two clocks, no more.
+      expect(r.downtime_real_ms).toBeGreaterThanOrEqual(r.downtime_ms - DOWNTIME_SLACK_MS);
       // AND at least the dirtied working set crossed the link
       expect(r.transferred_bytes).toBeGreaterThan(64 * 1048576);
       expect(r.iterations).toBeGreaterThanOrEqual(2);

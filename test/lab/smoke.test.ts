@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeWhere } from '../support/requirements.js';
 
+/** How far the QMP STOP→RESUME downtime may fall short of QEMU's own downtime figure. */
+const DOWNTIME_SLACK_MS = 5;
+
 const isRoot = process.getuid?.() === 0;
 const labUp =
   spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
@@ -126,7 +129,9 @@ describeWhere(skip, 'the lab, end to end (cdktf deploy lab, migrate, decide, mea
           const record = JSON.parse(r.stdout);
           expect(record.status, r.stderr.slice(-2000)).toBe('completed');
           expect(record.pattern_verified).toBe(true);
-          expect(record.downtime_real_ms).toBeGreaterThanOrEqual(record.downtime_ms);
+          // QEMU's own figure is whole ms, timed on the source; the STOP and RESUME events carry their own
+          // timestamps (one run measured 56.1 ms against QEMU's 57): allow a few ms between the two clocks, no more.
+          expect(record.downtime_real_ms).toBeGreaterThanOrEqual(record.downtime_ms - DOWNTIME_SLACK_MS);
         }
         await new Promise((r) => setTimeout(r, 2000));
       } finally {
