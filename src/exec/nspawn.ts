@@ -41,9 +41,18 @@ export function nspawnArgs(p: NspawnArgsProps): string[] {
   ];
 }
 
-/** `nsenter -t LEADER -a FILE ARGS...`: runs a command in every namespace of a container. */
+/**
+ * `nsenter -t LEADER -a -r -w FILE ARGS...`: runs a command in every namespace of a container, with
+ * the leader's root and working directory. `-r -w` matter where systemd-nspawn itself ran inside a
+ * chroot: the container's tree is then mounted at the chroot's path in a namespace whose root is the
+ * machine's, so a command entering it with `-a` alone would run in the machine's tree.
+ */
 export function nsenter(leaderPid: number, file: string, args: readonly string[], options: RunOptions = {}, runner: Runner = execaRunner) {
-  return runner('nsenter', ['-t', String(leaderPid), '-a', file, ...args], options);
+  return runner('nsenter', nsenterArgs(leaderPid, file, args), options);
+}
+
+export function nsenterArgs(leaderPid: number, file: string, args: readonly string[]): string[] {
+  return ['-t', String(leaderPid), '-a', '-r', '-w', file, ...args];
 }
 
 export interface DebootstrapProps {
