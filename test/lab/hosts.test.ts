@@ -163,7 +163,8 @@ describeWhere(skip, 'lab container hosts (systemd-nspawn)', () => {
     const second = cacheLog('10.213.79.21');
     expect(second.filter((l) => l.dir === 'O' && l.path.endsWith('.deb')).length).toBeGreaterThan(0);
     expect(second.filter((l) => l.dir === 'I' && l.path.endsWith('.deb'))).toEqual([]);
-  });
+    // Two apt runs with index updates: about 55 s on a quiet machine, more when it is busy.
+  }, 240_000);
 
   it('gives the hosts no route beyond the bridge, and apt a proxy on the bridge address only', async () => {
     for (const h of up.hosts) {
