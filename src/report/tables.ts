@@ -71,7 +71,7 @@ export function tableIV(data: ReportData): Table {
         fmtSpread(c.downtimeReal),
         fmtSpread(c.downtimeQemu),
         s?.study ? rangeText(s.study).replace(/ s$/, '') : NOT_GIVEN,
-        s?.oursOverStudy ? `${fmt(s.oursOverStudy.lo, 3)}–${fmt(s.oursOverStudy.hi, 3)}` : NOT_GIVEN,
+        s?.oursOverStudy ? `${fmt(s.oursOverStudy.lo, 3)}–${fmt(s.oursOverStudy.hi, 3)}` : s?.study ? DASH : NOT_GIVEN,
       ];
     }),
     note:
@@ -128,7 +128,7 @@ export function studySizesTable(data: ReportData): Table {
 export function studyFiguresTable(data: ReportData): Table {
   return {
     id: 'table-study-figures',
-    title: 'The study’s figures against its 1 GbE link',
+    title: "The study's figures against its 1 GbE link",
     head: [
       'flavor',
       'backend',
@@ -441,7 +441,7 @@ export function fairnessNotes(data: ReportData): string[] {
     notes.push(
       `The study's ${studyBelow.map((s) => `${s.figure.flavor}${s.figure.backend ? ` ${s.figure.backend}` : ''} ${rangeText(s.figure)}`).join(', ')} ` +
         `are below the time 1 GbE needs to send all of that flavor's RAM (${fmt(studyBelow[0]!.boundAllS)} s for ${studyBelow[0]!.ramGib} GiB); ` +
-        'on that link only zero pages or compression can explain them (see "The study’s figures against its 1 GbE link").',
+        `on that link only zero pages or compression can explain them (see "The study's figures against its 1 GbE link").`,
     );
   for (const c of data.migrations.filter((m) => m.unchecked > 0))
     notes.push(

@@ -302,7 +302,7 @@ describe('the report of the small stored results set (a real lab run, see test/f
   });
 
   it("checks the study's own figures against its 1 GbE link and flags what the bound rules out", () => {
-    const rows = mdTable(md, 'The study’s figures against its 1 GbE link');
+    const rows = mdTable(md, "The study's figures against its 1 GbE link");
     expect(rows[0]).toEqual([
       'flavor',
       'backend',
