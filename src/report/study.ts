@@ -9,7 +9,7 @@
  * sizes are the spec's defaults (src/config/schema.ts), which transcribe the study's testbed; issue
  * 13 agrees for the XL flavor (16 GB). Add a value only with its source.
  */
-import { FLAVOR_NAMES, testbedSpecSchema, type FlavorName } from '../config/schema.js';
+import type { FlavorName } from '../config/schema.js';
 
 export const STUDY_CITATION =
   'V. A. Prabha and P. Varalakshmi, "Live Migration of Virtual Machines with Software Defined Storage" (ejmcm.com, ISSN 2515-8260)';
@@ -70,19 +70,23 @@ export const STUDY_CLAIMS: readonly StudyTime[] = [
   },
 ];
 
-/** The study's flavor RAM in GiB (Nova flavors are in MiB: ram_gb × 1024), from the spec's defaults. */
-export const STUDY_FLAVOR_RAM_GIB: Readonly<Record<FlavorName, number>> = (() => {
-  const defaults = testbedSpecSchema.parse({}).flavors;
-  return Object.fromEntries(FLAVOR_NAMES.map((f) => [f, defaults[f].ram_gb])) as Record<FlavorName, number>;
-})();
+/**
+ * The study's flavor RAM in GiB (Nova flavors are in MiB: ram_gb × 1024). Source: the spec's flavor
+ * defaults in src/config/schema.ts (`ram_gb`), which transcribe the study's testbed; issue 13 agrees
+ * for XL ("an XL VM (16 GB RAM)"). Copied here rather than parsed from the schema, which would load
+ * zod into every report; test/report/study-compare.test.ts fails if the two drift apart.
+ */
+export const STUDY_FLAVOR_RAM_GIB: Readonly<Record<FlavorName, number>> = { small: 4, medium: 8, large: 16, xlarge: 16 };
 
 export const STUDY_FLAVOR_SOURCE: StudySource = {
   where: "src/config/schema.ts (the spec's defaults: the study's testbed)",
-  quote: FLAVOR_NAMES.map((f) => `${f} ${STUDY_FLAVOR_RAM_GIB[f]} GB`).join(', '),
+  quote: Object.entries(STUDY_FLAVOR_RAM_GIB)
+    .map(([f, gib]) => `${f} ${gib} GB`)
+    .join(', '),
 };
 
 export function isStudyFlavor(f: string): f is FlavorName {
-  return (FLAVOR_NAMES as readonly string[]).includes(f);
+  return Object.hasOwn(STUDY_FLAVOR_RAM_GIB, f);
 }
 
 /** The study's Table IV time for one of our cells, if it gives one (a value without a load stands beside every load). */

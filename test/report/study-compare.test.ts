@@ -1,3 +1,4 @@
+import { testbedSpecSchema } from '../../src/config/schema.js';
 import type { Conditions } from '../../src/experiments/conditions.js';
 import { spread } from '../../src/report/stats.js';
 import { STUDY_CLAIMS, STUDY_FLAVOR_RAM_GIB, STUDY_LINK_MBIT, STUDY_TABLE_IV, studyTimeFor } from '../../src/report/study.js';
@@ -90,7 +91,9 @@ describe("the study's values", () => {
   });
 
   it("take the flavor RAM from the spec's defaults, which agree with issue 13's 16 GB XL VM", () => {
-    expect(STUDY_FLAVOR_RAM_GIB).toEqual({ small: 4, medium: 8, large: 16, xlarge: 16 });
+    const defaults = testbedSpecSchema.parse({}).flavors;
+    expect(STUDY_FLAVOR_RAM_GIB).toEqual(Object.fromEntries(Object.entries(defaults).map(([f, d]) => [f, d.ram_gb])));
+    expect(STUDY_FLAVOR_RAM_GIB.xlarge).toBe(16);
     expect(STUDY_LINK_MBIT).toBe(1000);
   });
 
