@@ -4,7 +4,12 @@
  */
 import type { Conditions } from '../experiments/conditions.js';
 import type { FioRow, MigrationRow, RunResults } from '../experiments/results.js';
+import { checkStudyFigures, compareWithStudy, type StudyCellComparison, type StudyFigureCheck } from './study-compare.js';
+import { bootstrapRatioOfMeans, seedOf, type BootstrapResult } from './bootstrap.js';
 import { ratioOf, spread, type Ratio, type Spread } from './stats.js';
+
+/** QEMU's target page on x86: its `ram.normal` and `ram.duplicate` (zero) counters count 4 KiB pages. */
+export const PAGE_BYTES = 4096;
 
 export interface LoadedRun {
   readonly dir: string;
@@ -41,6 +46,14 @@ export interface MigrationCellSummary {
   readonly unchecked: number;
   /** The downtime limit in force when each completed migration ended, ms (the last step applied). */
   readonly finalDowntimeLimit: Spread;
+  /** The guest's RAM in this run, MiB (the lab's scaled flavor, from conditions.json); NaN when not recorded. */
+  readonly guestRamMib: number;
+  /** Share of the guest's RAM that was not a zero page: 1 − QEMU's zero pages × 4 KiB ÷ guest RAM, per completed migration. */
+  readonly touchedShare: Spread;
+  /** The dirty rate the guest's own load reported, MiB/s. */
+  readonly dirtyRateGuest: Spread;
+  /** The completed migrations' own values, for the bootstrap. */
+  readonly samples: { readonly total: readonly number[]; readonly downtimeReal: readonly number[] };
 }
 
 export interface FioCellSummary {
@@ -55,13 +68,18 @@ export interface FioCellSummary {
   readonly latMean: Spread;
   readonly latP99: Spread;
   readonly latP9999: Spread;
+  /** The completed repeats' own values, for the bootstrap. */
+  readonly samples: { readonly iops: readonly number[]; readonly mibS: readonly number[]; readonly latP99: readonly number[] };
 }
 
 export interface RatioRow {
   readonly run: string;
-  /** e.g. `small, load none` or `fio randwrite IOPS`. */
+  /** e.g. `migration time, small, load none` or `fio randwrite IOPS`. */
   readonly what: string;
+  /** Ratio of medians with its min–max spread. */
   readonly ratio: Ratio;
+  /** Ratio of means with its percentile-bootstrap 95 % interval (10 000 resamples, seeded by `what`), or why there is none. */
+  readonly ci: BootstrapResult;
 }
 
 export interface ReportData {
@@ -70,6 +88,10 @@ export interface ReportData {
   readonly fio: readonly FioCellSummary[];
   /** Bluestore ÷ Filestore: total migration time and downtime per flavor × load, IOPS and MiB/s per fio job. */
   readonly ratios: readonly RatioRow[];
+  /** Each migration cell beside the study's value and the bounds at the study's flavor size (same order as `migrations`). */
+  readonly study: readonly StudyCellComparison[];
+  /** The study's own times against its 1 GbE link. */
+  readonly studyFigures: readonly StudyFigureCheck[];
 }
 
 /** The backend of a pool: from the run's metadata, else guessed from its name, else the name itself. */
@@ -94,6 +116,12 @@ function orderIndex(list: readonly string[] | undefined, v: string): number {
   return i < 0 ? 999 : i;
 }
 
+/** The guest RAM of a flavor in this run: the lab's scaled size, as recorded with Nova's plan in conditions.json. */
+export function guestRamMib(conditions: Conditions | null, flavor: string): number {
+  const plan = (conditions?.migration.nova_schedule as Record<string, { ram_mib?: unknown }> | undefined)?.[flavor];
+  return typeof plan?.ram_mib === 'number' && plan.ram_mib > 0 ? plan.ram_mib : Number.NaN;
+}
+
 export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
   const { meta } = run.results;
   const groups = groupBy(run.results.migrations, (m) => `${m.pool}\u0000${m.flavor}\u0000${m.load}`);
@@ -102,6 +130,7 @@ export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
     const first = rows[0]!;
     const ok = rows.filter((r) => r.status === 'completed');
     const pick = (f: (r: MigrationRow) => number) => spread(ok.map(f));
+    const ramMib = guestRamMib(run.conditions, first.flavor);
     out.push({
       run: meta.run_id,
       pool: first.pool,
@@ -125,6 +154,10 @@ export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
       verifyMs: pick((r) => r.verify_ms),
       unchecked: ok.filter((r) => !(r.verified_pages > 0) && !(r.verified_blocks > 0)).length,
       finalDowntimeLimit: pick((r) => r.nova_schedule.filter((e) => e.action === 'downtime-limit').at(-1)?.value ?? Number.NaN),
+      guestRamMib: ramMib,
+      touchedShare: pick((r) => 1 - (r.zero_pages * PAGE_BYTES) / (ramMib * 2 ** 20)),
+      dirtyRateGuest: pick((r) => r.dirty_rate_guest_mib_s ?? Number.NaN),
+      samples: { total: ok.map((r) => r.total_ms), downtimeReal: ok.map((r) => r.downtime_real_ms) },
     });
   }
   const m = meta.matrix;
@@ -156,6 +189,7 @@ export function summarizeFio(run: LoadedRun): FioCellSummary[] {
       latMean: pick((r) => r.lat_mean_ms),
       latP99: pick((r) => r.lat_p99_ms),
       latP9999: pick((r) => r.lat_p9999_ms),
+      samples: { iops: ok.map((r) => r.iops), mibS: ok.map((r) => r.mib_s), latP99: ok.map((r) => r.lat_p99_ms) },
     });
   }
   return out.sort(
@@ -163,6 +197,10 @@ export function summarizeFio(run: LoadedRun): FioCellSummary[] {
       orderIndex(meta.matrix.fio_jobs, a.job) - orderIndex(meta.matrix.fio_jobs, b.job) ||
       orderIndex(meta.matrix.pools, a.pool) - orderIndex(meta.matrix.pools, b.pool),
   );
+}
+
+function ratioRow(run: string, what: string, b: Spread, a: Spread, bValues: readonly number[], aValues: readonly number[]): RatioRow {
+  return { run, what, ratio: ratioOf(b, a), ci: bootstrapRatioOfMeans(bValues, aValues, { resamples: 10000, seed: seedOf(what, 1) }) };
 }
 
 /** Bluestore ÷ Filestore for every flavor × load and fio job where the run has exactly one pool of each. */
@@ -176,14 +214,17 @@ export function backendRatios(run: string, migrations: readonly MigrationCellSum
   for (const [key, cells] of groupBy(migrations, (c) => `${c.flavor}, load ${c.load}`)) {
     const p = pair(cells);
     if (!p) continue;
-    out.push({ run, what: `migration time, ${key}`, ratio: ratioOf(p[0].total, p[1].total) });
-    out.push({ run, what: `downtime (real), ${key}`, ratio: ratioOf(p[0].downtimeReal, p[1].downtimeReal) });
+    const [b, f] = p;
+    out.push(ratioRow(run, `migration time, ${key}`, b.total, f.total, b.samples.total, f.samples.total));
+    out.push(ratioRow(run, `downtime (real), ${key}`, b.downtimeReal, f.downtimeReal, b.samples.downtimeReal, f.samples.downtimeReal));
   }
   for (const [job, cells] of groupBy(fio, (c) => c.job)) {
     const p = pair(cells);
     if (!p) continue;
-    out.push({ run, what: `fio ${job} IOPS`, ratio: ratioOf(p[0].iops, p[1].iops) });
-    out.push({ run, what: `fio ${job} p99 latency`, ratio: ratioOf(p[0].latP99, p[1].latP99) });
+    const [b, f] = p;
+    out.push(ratioRow(run, `fio ${job} IOPS`, b.iops, f.iops, b.samples.iops, f.samples.iops));
+    out.push(ratioRow(run, `fio ${job} MiB/s`, b.mibS, f.mibS, b.samples.mibS, f.samples.mibS));
+    out.push(ratioRow(run, `fio ${job} p99 latency`, b.latP99, f.latP99, b.samples.latP99, f.samples.latP99));
   }
   return out;
 }
@@ -198,5 +239,7 @@ export function buildReportData(runs: readonly LoadedRun[]): ReportData {
       fio.filter((f) => f.run === r.results.meta.run_id),
     ),
   );
-  return { runs, migrations, fio, ratios };
+  const conditionsOf = (id: string) => runs.find((r) => r.results.meta.run_id === id)?.conditions ?? null;
+  const study = migrations.map((c) => compareWithStudy(c, conditionsOf(c.run)));
+  return { runs, migrations, fio, ratios, study, studyFigures: checkStudyFigures() };
 }

@@ -3,7 +3,10 @@
  * two renderings of the same content. Also the notes on unfair comparisons. Pure.
  */
 import type { Conditions } from '../experiments/conditions.js';
+import type { BootstrapResult } from './bootstrap.js';
 import type { Spread } from './stats.js';
+import { STUDY_CITATION, STUDY_FLAVOR_SOURCE, STUDY_TABLE_IV } from './study.js';
+import { pctBound, rangeText } from './study-compare.js';
 import type { LoadedRun, ReportData } from './summarize.js';
 
 export interface Table {
@@ -17,6 +20,12 @@ export interface Table {
 }
 
 const DASH = '–';
+export const NOT_GIVEN = 'not given';
+export const NO_DIFFERENCE = 'no measurable difference';
+/** Below this many repetitions per backend the percentile bootstrap's interval reads narrower than 95 %. */
+export const FEW_REPS = 5;
+/** Loaded cells whose backends' guest-reported dirty rates differ by more than this factor get a note. */
+export const DIRTY_RATE_MISMATCH = 1.25;
 
 /** A finite number with `digits` decimals, else an en dash. */
 export function fmt(v: number, digits = 0): string {
@@ -37,21 +46,111 @@ export function tableIV(data: ReportData): Table {
   return {
     id: 'table-iv',
     title: 'Table IV. Live-migration time and downtime per flavor, backend and load',
-    head: [...(several ? ['run'] : []), 'flavor', 'load', 'backend', 'ok / failed', 'total time s', 'downtime ms (real)', 'downtime ms (QEMU)'],
-    numeric: [4, 5, 6].map((i) => i + (several ? 1 : 0)),
-    rows: data.migrations.map((c) => [
-      ...(several ? [c.run] : []),
-      c.flavor,
-      c.load,
-      c.backend,
-      `${c.ok} / ${c.failed}${c.unverified ? ` (${c.unverified} unverified)` : ''}`,
-      fmtSpread(c.total, 2, 1000),
-      fmtSpread(c.downtimeReal),
-      fmtSpread(c.downtimeQemu),
-    ]),
+    head: [
+      ...(several ? ['run'] : []),
+      'flavor',
+      'load',
+      'backend',
+      'ok / failed',
+      'total time s',
+      'downtime ms (real)',
+      'downtime ms (QEMU)',
+      'study total time s',
+      'ours ÷ study',
+    ],
+    numeric: [4, 5, 6, 7, 8].map((i) => i + (several ? 1 : 0)),
+    rows: data.migrations.map((c, i) => {
+      const s = data.study[i];
+      return [
+        ...(several ? [c.run] : []),
+        c.flavor,
+        c.load,
+        c.backend,
+        `${c.ok} / ${c.failed}${c.unverified ? ` (${c.unverified} unverified)` : ''}`,
+        fmtSpread(c.total, 2, 1000),
+        fmtSpread(c.downtimeReal),
+        fmtSpread(c.downtimeQemu),
+        s?.study ? rangeText(s.study).replace(/ s$/, '') : NOT_GIVEN,
+        s?.oursOverStudy ? `${fmt(s.oursOverStudy.lo, 3)}–${fmt(s.oursOverStudy.hi, 3)}` : s?.study ? DASH : NOT_GIVEN,
+      ];
+    }),
     note:
       "Median over the completed migrations, with (min–max). Total time is QEMU's total-time. Real downtime = destination RESUME − source STOP (QMP events); " +
-      "QEMU's own downtime figure reads lower because it ends when the source has sent the last page.",
+      "QEMU's own downtime figure reads lower because it ends when the source has sent the last page. " +
+      `Study: ${STUDY_CITATION}, Table IV, as far as this project can cite it (${[...new Set(STUDY_TABLE_IV.map((t) => t.source.where))].join('; ')}); ` +
+      'it does not say under which load, so its value stands beside every load of that flavor and backend. "not given": no citable study value for the cell. ' +
+      "Ours ÷ study runs over the study's range (ours ÷ its high end … ours ÷ its low end).",
+  };
+}
+
+/** Each Table IV cell at the study's flavor size on its 1 GbE link: the two lower bounds, what they rule out, and why ours differs. */
+export function studySizesTable(data: ReportData): Table {
+  const several = data.runs.length > 1;
+  return {
+    id: 'table-study-sizes',
+    title: "Table IV at the study's flavor sizes on 1 GbE",
+    head: [
+      ...(several ? ['run'] : []),
+      'flavor',
+      'load',
+      'backend',
+      'study RAM GiB',
+      'bound, all memory s',
+      'our guest touched',
+      'bound, zero pages skipped s',
+      'study s',
+      'what the bound says',
+      'why ours differs',
+    ],
+    numeric: [3, 4, 5, 6, 7].map((i) => i + (several ? 1 : 0)),
+    rows: data.study.map((s) => [
+      ...(several ? [s.cell.run] : []),
+      s.cell.flavor,
+      s.cell.load,
+      s.cell.backend,
+      fmt(s.studyRamGib),
+      fmt(s.boundAllS, 1),
+      Number.isFinite(s.touchedShare) ? `${fmt(s.touchedShare * 100)} %` : DASH,
+      fmt(s.boundTouchedS, 1),
+      s.study ? rangeText(s.study).replace(/ s$/, '') : NOT_GIVEN,
+      s.verdict ?? DASH,
+      s.why,
+    ]),
+    note:
+      `The study's flavor RAM: ${STUDY_FLAVOR_SOURCE.quote} (${STUDY_FLAVOR_SOURCE.where}). Bound, all memory = RAM × 8 ÷ 10⁹ bit/s: the time 1 GbE needs to send all of it once. ` +
+      "Bound, zero pages skipped = the same for only the memory the guest touched; the working set assumed is our own guest's in this cell, measured as 1 − QEMU's zero pages × 4 KiB ÷ guest RAM " +
+      "(a lab guest's touched memory is its kernel, its verification pattern (conditions: verification per migration) and with a load its working set; the study's guest may have touched more or less). " +
+      "Both bounds ignore protocol overhead and the few header bytes a zero page still costs, so the real minimum is higher. The sentence is built from this run's conditions.",
+  };
+}
+
+/** The study's own times, each against the time its flavor's RAM needs on 1 GbE. */
+export function studyFiguresTable(data: ReportData): Table {
+  return {
+    id: 'table-study-figures',
+    title: "The study's figures against its 1 GbE link",
+    head: [
+      'flavor',
+      'backend',
+      'RAM GiB',
+      'study s',
+      'bound, all memory s',
+      'share of its RAM the time can carry',
+      'what the bound rules out',
+      'source',
+    ],
+    numeric: [2, 3, 4, 5],
+    rows: data.studyFigures.map((c) => [
+      c.figure.flavor,
+      c.figure.backend ?? NOT_GIVEN,
+      fmt(c.ramGib),
+      rangeText(c.figure).replace(/ s$/, ''),
+      fmt(c.boundAllS, 1),
+      pctBound(Math.min(1, c.carriableShare), 'up'),
+      c.text,
+      `${c.figure.source.where}: “${c.figure.source.quote}”`,
+    ]),
+    note: "RAM from the spec's defaults (the study's testbed). The time's longest end is used: the share is what 1 GbE moves in that time ÷ the flavor's RAM (rounded up; the zero share it implies, rounded down).",
   };
 }
 
@@ -186,19 +285,53 @@ export function fioTable(data: ReportData): Table {
   };
 }
 
+/** An interval's end with 2 decimals, or more when 2 would show 1.00 for a value that is not 1 (so the reading and the figures agree). */
+export function ciBound(v: number): string {
+  for (const d of [2, 3, 4]) {
+    const t = fmt(v, d);
+    if (Number(t) !== 1 || v === 1) return t;
+  }
+  return fmt(v, 4);
+}
+
+/** What the interval says: no measurable difference, which way Bluestore differs, or why there is no interval. */
+export function ciReading(ci: BootstrapResult): string {
+  if (ci.kind === 'refused') return ci.reason;
+  const few = Math.min(ci.nB, ci.nA) < FEW_REPS ? ` (n < ${FEW_REPS}: reads narrow)` : '';
+  return `${ci.containsOne ? NO_DIFFERENCE : ci.lo > 1 ? 'Bluestore higher' : 'Bluestore lower'}${few}`;
+}
+
 export function ratioTable(data: ReportData): Table {
+  const several = data.runs.length > 1;
   return {
     id: 'table-ratios',
     title: 'Bluestore ÷ Filestore',
-    head: [...(data.runs.length > 1 ? ['run'] : []), 'measure', 'ratio of medians', 'spread (min–max)'],
-    numeric: data.runs.length > 1 ? [2, 3] : [1, 2],
+    head: [
+      ...(several ? ['run'] : []),
+      'measure',
+      'n (B / F)',
+      'ratio of medians',
+      'spread (min–max)',
+      'ratio of means',
+      '95 % CI (bootstrap)',
+      'reading',
+    ],
+    numeric: [1, 2, 3, 4, 5].map((i) => i + (several ? 1 : 0)),
     rows: data.ratios.map((r) => [
-      ...(data.runs.length > 1 ? [r.run] : []),
+      ...(several ? [r.run] : []),
       r.what,
+      `${r.ci.nB} / ${r.ci.nA}`,
       fmt(r.ratio.median, 2),
       `${fmt(r.ratio.min, 2)}–${fmt(r.ratio.max, 2)}`,
+      r.ci.kind === 'interval' ? fmt(r.ci.estimate, 2) : DASH,
+      r.ci.kind === 'interval' ? `${ciBound(r.ci.lo)}–${ciBound(r.ci.hi)}` : DASH,
+      ciReading(r.ci),
     ]),
-    note: 'Spread: the smallest and largest ratio any Bluestore measurement makes with any Filestore one (min B ÷ max F … max B ÷ min F). Below 1 means Bluestore is faster for times and latencies, slower for IOPS.',
+    note:
+      'Spread: the smallest and largest ratio any Bluestore measurement makes with any Filestore one (min B ÷ max F … max B ÷ min F). Below 1 means Bluestore is faster for times and latencies, slower for IOPS and MiB/s. ' +
+      "95 % CI: percentile bootstrap of the ratio of means, each backend's repetitions resampled independently, 10 000 resamples, a PRNG seeded by the measure's name (the same data gives the same interval). " +
+      `Means rather than medians: with a few repetitions a resampled median takes only a few values and its interval jumps. "${NO_DIFFERENCE}": the interval contains 1. ` +
+      `Under ${FEW_REPS} repetitions per backend the percentile interval is narrower than a true 95 % one (it sees only the spread those few happened to show); with 1 per backend there is none.`,
   };
 }
 
@@ -294,6 +427,22 @@ export function fairnessNotes(data: ReportData): string[] {
     if (!r.results.meta.complete)
       notes.push(`${id}: the run is partial (${r.results.meta.interrupted ?? 'not finished'}); cells may have fewer repetitions than planned.`);
   }
+  for (const c of data.migrations.filter((m) => m.load !== 'none' && m.backend === 'bluestore')) {
+    const f = data.migrations.find((m) => m.run === c.run && m.flavor === c.flavor && m.load === c.load && m.backend === 'filestore');
+    const [rb, rf] = [c.dirtyRateGuest.median, f?.dirtyRateGuest.median ?? Number.NaN];
+    if (rb > 0 && rf > 0 && Math.max(rb, rf) / Math.min(rb, rf) > DIRTY_RATE_MISMATCH)
+      notes.push(
+        `${c.run}: ${c.flavor} load ${c.load}: the load reached ${fmt(rb)} MiB/s on Bluestore and ${fmt(rf)} MiB/s on Filestore (median of the guest's own reports), ` +
+          'so the Bluestore ÷ Filestore migration-time ratio of this cell measures the load the guest managed as much as the backend.',
+      );
+  }
+  const studyBelow = data.studyFigures.filter((s) => s.belowAllMemoryBound);
+  if (studyBelow.length)
+    notes.push(
+      `The study's ${studyBelow.map((s) => `${s.figure.flavor}${s.figure.backend ? ` ${s.figure.backend}` : ''} ${rangeText(s.figure)}`).join(', ')} ` +
+        `are below the time 1 GbE needs to send all of that flavor's RAM (${fmt(studyBelow[0]!.boundAllS)} s for ${studyBelow[0]!.ramGib} GiB); ` +
+        `on that link only zero pages or compression can explain them (see "The study's figures against its 1 GbE link").`,
+    );
   for (const c of data.migrations.filter((m) => m.unchecked > 0))
     notes.push(
       `${c.run}: ${c.backend} ${c.flavor} load ${c.load}: after ${c.unchecked} completed migration(s) the guest checked nothing (no pages, no disk blocks): they are not verified.`,
@@ -310,7 +459,9 @@ export function fairnessNotes(data: ReportData): string[] {
 
 export function allTables(data: ReportData): Table[] {
   const tables: Table[] = [];
-  if (data.migrations.length) tables.push(tableIV(data), boundsTable(data), verificationTable(data));
+  if (data.migrations.length) tables.push(tableIV(data), studySizesTable(data));
+  tables.push(studyFiguresTable(data));
+  if (data.migrations.length) tables.push(boundsTable(data), verificationTable(data));
   const side = runsSideBySide(data);
   if (side) tables.push(side);
   if (data.fio.length) tables.push(fioTable(data));
