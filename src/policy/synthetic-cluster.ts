@@ -3,21 +3,12 @@
  * round-robin over `hosts` hosts (16 vCPUs, 64 GiB each), each VM 2 vCPUs and 2 GiB with a skewed
  * CPU/RAM mix so that every state occurs. Host use is the sum of its VMs' shares.
  */
+import { seededRandom } from '../util/seeded-random.js';
 import type { ClusterSnapshot, HostView, VmView } from './interfaces.js';
 
 const MIB = 1024 * 1024;
 
-/** mulberry32: a small deterministic PRNG, so every run sees the same cluster. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function syntheticCluster(vms: number, hosts: number, seed = 1, now = Date.UTC(2026, 0, 1)): ClusterSnapshot {
   const rnd = seededRandom(seed);

@@ -20,17 +20,9 @@
  * repetitions happened to show.
  */
 
-/** mulberry32: a 32-bit seeded PRNG, uniform in [0, 1). Small, fast and fully deterministic. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the bootstrap draws from (kept under its algorithm's name for the tests). */
+import { seededRandom } from '../util/seeded-random.js';
+export { seededRandom as mulberry32 };
 
 /** FNV-1a (32 bit) of a label, mixed with a base seed: each ratio gets its own stream, whatever order the report computes them in. */
 export function seedOf(label: string, base = 0): number {
@@ -103,7 +95,7 @@ export function bootstrapRatioOfMeans(b: readonly number[], a: readonly number[]
     return { kind: 'refused', nB, nA, reason: `too few repetitions to bootstrap (${nB} and ${nA}; needs ${minPerSide} per backend)` };
   if (A.some((x) => x <= 0)) return { kind: 'refused', nB, nA, reason: 'the ratio is not defined: a denominator value is not positive' };
 
-  const rand = mulberry32(props.seed ?? 1);
+  const rand = seededRandom(props.seed ?? 1);
   const ratios = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let sb = 0;

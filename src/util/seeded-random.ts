@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a 32-bit seeded PRNG, uniform in [0, 1). Small, fast and fully deterministic, so a
+ * simulation or a bootstrap gives the same figures for the same seed.
+ */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
