@@ -20,8 +20,9 @@
  * repetitions happened to show.
  */
 
-/** The seeded PRNG the bootstrap draws from (kept under its algorithm's name for the tests). */
 import { seededRandom } from '../util/seeded-random.js';
+
+/** The seeded PRNG the bootstrap draws from, under its algorithm's name. */
 export { seededRandom as mulberry32 };
 
 /** FNV-1a (32 bit) of a label, mixed with a base seed: each ratio gets its own stream, whatever order the report computes them in. */
