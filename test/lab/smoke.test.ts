@@ -78,7 +78,10 @@ function probeInController(urls: string[]) {
     const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
     child.kill('SIGTERM');
     await exited;
-    return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, { longest_gap_ms: number; ok: number; failed: number }>;
+    return JSON.parse(stdout.trim().split('\n').pop()!) as Record<
+      string,
+      { longest_gap_ms: number; max_timer_lag_ms: number; ok: number; failed: number }
+    >;
   };
   return { started, stop };
 }
@@ -139,7 +142,11 @@ describeWhere(skip, 'the lab, end to end (cdktf deploy lab, migrate, decide, mea
       }
       for (const [url, g] of Object.entries(gaps)) {
         expect(g.ok, url).toBeGreaterThan(100);
-        expect(g.longest_gap_ms, url).toBeLessThan(5000);
+        // A starved probe (a busy machine: its timer fired late) sees a gap that is partly its own
+        // stall; the probe measures that stall, and the bound applies to the rest.
+        expect(g.longest_gap_ms - g.max_timer_lag_ms, `${url}: gap ${g.longest_gap_ms} ms, probe stalled ${g.max_timer_lag_ms} ms`).toBeLessThan(
+          5000,
+        );
       }
     }
   }, 600_000);
