@@ -16,6 +16,7 @@ import { startLoop, type LoopEvent } from '../../policy/loop.js';
 import { loadRecordedSnapshot } from '../../policy/recorded.js';
 import { POLICY_MODES, policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { calibrateCommand } from './policy-calibrate.js';
 import { compareCommand } from './policy-compare.js';
 import { simulateCommand } from './policy-simulate.js';
 
@@ -177,4 +178,4 @@ const runCommand: Command = {
     }),
 };
 
-export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand, compareCommand];
+export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand, compareCommand, calibrateCommand];
