@@ -6,10 +6,11 @@
  * lab.dir), and skips when another lab is up, since lab namespaces have fixed names.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeWhere } from '../support/requirements.js';
+import { labLeftovers } from './support/leftovers.js';
 
 /** How far the QMP STOP→RESUME downtime may fall short of QEMU's own downtime figure. */
 const DOWNTIME_SLACK_MS = 5;
@@ -38,20 +39,6 @@ function testbed(args: string[], timeoutMs = 300_000) {
 function cdktf(args: string[]) {
   const r = spawnSync('npx', ['--no-install', 'cdktf', ...args, '--auto-approve'], { encoding: 'utf8', env, timeout: 600_000 });
   return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
-}
-
-/** Processes whose command line mentions the smoke lab. */
-function labProcesses(): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((pid) => {
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-        return cmd.includes(LAB_DIR) || cmd.includes('.testbed/tb-smoke/') ? [`${pid}: ${cmd.slice(0, 120)}`] : [];
-      } catch {
-        return [];
-      }
-    });
 }
 
 function probeInController(urls: string[]) {
@@ -195,22 +182,6 @@ describeWhere(skip, 'the lab, end to end (cdktf deploy lab, migrate, decide, mea
   it('destroys the lab with cdktf and leaves nothing behind', () => {
     const destroy = cdktf(['destroy', 'lab']);
     expect(destroy.code, destroy.out.slice(-3000)).toBe(0);
-    expect(
-      spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-        .stdout.split('\n')
-        .filter((l) => l.startsWith('tb-')),
-    ).toEqual([]);
-    expect(labProcesses()).toEqual([]);
-    expect(
-      readFileSync('/proc/mounts', 'utf8')
-        .split('\n')
-        .filter((l) => l.includes(LAB_DIR)),
-    ).toEqual([]);
-    expect(
-      spawnSync('losetup', ['-a'], { encoding: 'utf8' })
-        .stdout.split('\n')
-        .filter((l) => l.includes(LAB_DIR)),
-    ).toEqual([]);
-    expect(existsSync(LAB_DIR)).toBe(false);
+    expect(labLeftovers({ labDir: LAB_DIR, name: 'tb-smoke' })).toEqual([]);
   }, 600_000);
 });
