@@ -85,7 +85,9 @@ function upToDate(key) {
 function schemaFromBinary(cli) {
   const dir = mkdtempSync(join(tmpdir(), 'get-providers-'));
   try {
-    const config = { terraform: { required_providers: { openstack: { source: 'terraform-provider-openstack/openstack', version: MIRROR_VERSION } } } };
+    const config = {
+      terraform: { required_providers: { openstack: { source: 'terraform-provider-openstack/openstack', version: MIRROR_VERSION } } },
+    };
     writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(config, null, 2) + '\n');
     // The mirror is the only installation method: offline by construction.
     writeFileSync(
@@ -96,7 +98,9 @@ function schemaFromBinary(cli) {
     const run = (args) => {
       const r = spawnSync(cli, args, { cwd: dir, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
       if (r.status !== 0) {
-        console.error(`get-providers: \`${cli} ${args.join(' ')}\` with the provider mirror ${mirror} failed (${r.error?.message ?? `exit ${r.status}`}):`);
+        console.error(
+          `get-providers: \`${cli} ${args.join(' ')}\` with the provider mirror ${mirror} failed (${r.error?.message ?? `exit ${r.status}`}):`,
+        );
         console.error((r.stderr || r.stdout || '').trim());
         console.error('get-providers: rebuild the mirror with `bash scripts/install-openstack-provider.sh`, or remove it to use the schema file');
         process.exit(1);
@@ -156,7 +160,9 @@ async function fromBinary(cli) {
   }
   const started = Date.now();
   const schema = schemaFromBinary(cli);
-  console.log(`get-providers: read the schema from ${mirrorBinary} with ${cli} (init from the mirror, providers schema -json) in ${Date.now() - started} ms`);
+  console.log(
+    `get-providers: read the schema from ${mirrorBinary} with ${cli} (init from the mirror, providers schema -json) in ${Date.now() - started} ms`,
+  );
   await generate(schema, key, source, MIRROR_VERSION);
 }
 

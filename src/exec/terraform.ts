@@ -49,7 +49,7 @@ export function cliConfig(root = PROJECT_ROOT): string {
   if (existsSync(openstackProviderBinary(root))) {
     const addresses = `[${OPENSTACK_ADDRESSES.map((a) => JSON.stringify(a)).join(', ')}]`;
     lines.push(
-      '# The OpenStack provider comes from the project\'s filesystem mirror (scripts/install-openstack-provider.sh); the rest as usual.',
+      "# The OpenStack provider comes from the project's filesystem mirror (scripts/install-openstack-provider.sh); the rest as usual.",
       'provider_installation {',
       '  filesystem_mirror {',
       `    path    = ${JSON.stringify(providerMirror(root))}`,

@@ -56,7 +56,8 @@ describe('the project CLI config', () => {
     expect(projectCliConfig(root)).toBe(file);
     const text = readFileSync(file, 'utf8');
     expect(text).toBe(cliConfig(root));
-    const addresses = '["registry.terraform.io/terraform-provider-openstack/openstack", "registry.opentofu.org/terraform-provider-openstack/openstack"]';
+    const addresses =
+      '["registry.terraform.io/terraform-provider-openstack/openstack", "registry.opentofu.org/terraform-provider-openstack/openstack"]';
     expect(text).toContain(
       [
         'provider_installation {',
@@ -74,7 +75,10 @@ describe('the project CLI config', () => {
 
   it('keeps the binary in Terraform’s unpacked mirror layout for this platform', () => {
     expect(openstackProviderBinary(root, 'linux_amd64')).toBe(
-      join(root, '.testbed/terraform-plugins/registry.terraform.io/terraform-provider-openstack/openstack/3.4.0/linux_amd64/terraform-provider-openstack_v3.4.0'),
+      join(
+        root,
+        '.testbed/terraform-plugins/registry.terraform.io/terraform-provider-openstack/openstack/3.4.0/linux_amd64/terraform-provider-openstack_v3.4.0',
+      ),
     );
     expect(terraformPlatform('linux', 'x64')).toBe('linux_amd64');
     expect(terraformPlatform('linux', 'arm64')).toBe('linux_arm64');
@@ -89,8 +93,10 @@ describe('the project CLI config', () => {
 const BINARY = openstackProviderBinary(ROOT);
 const TERRAFORM = terraformBinary();
 const needs =
-  missing({ binaries: ['go'], files: { [BINARY]: 'the OpenStack provider in the filesystem mirror (bash scripts/install-openstack-provider.sh builds it)' } }) ??
-  (TERRAFORM ? undefined : 'needs terraform or tofu (bash scripts/install-tofu.sh builds tofu)');
+  missing({
+    binaries: ['go'],
+    files: { [BINARY]: 'the OpenStack provider in the filesystem mirror (bash scripts/install-openstack-provider.sh builds it)' },
+  }) ?? (TERRAFORM ? undefined : 'needs terraform or tofu (bash scripts/install-tofu.sh builds tofu)');
 
 /** Runs a command, never through a shell. Any registry request goes to a dead proxy on loopback, so a run that needs the network fails. */
 function run(file: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): SpawnSyncReturns<string> {
@@ -99,7 +105,15 @@ function run(file: string, args: readonly string[], cwd: string, env: Record<str
     encoding: 'utf8',
     timeout: 300_000,
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, ...terraformEnv(), CHECKPOINT_DISABLE: '1', HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: 'http://127.0.0.1:9', NO_PROXY: '', ...env },
+    env: {
+      ...process.env,
+      ...terraformEnv(),
+      CHECKPOINT_DISABLE: '1',
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+      HTTP_PROXY: 'http://127.0.0.1:9',
+      NO_PROXY: '',
+      ...env,
+    },
   });
 }
 function ok(r: SpawnSyncReturns<string>, what: string): string {
@@ -111,7 +125,12 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 function h1(dir: string): string {
   const summary = readdirSync(dir)
     .sort()
-    .map((name) => `${createHash('sha256').update(readFileSync(join(dir, name))).digest('hex')}  ${name}\n`)
+    .map(
+      (name) =>
+        `${createHash('sha256')
+          .update(readFileSync(join(dir, name)))
+          .digest('hex')}  ${name}\n`,
+    )
     .join('');
   return `h1:${createHash('sha256').update(summary).digest('base64')}`;
 }
@@ -157,7 +176,9 @@ describeWhere(needs, 'the real OpenStack provider 3.4.0 from the filesystem mirr
     // GIVEN a config that requires the provider at exactly 3.4.0, and registry traffic sent to a dead proxy
     const dir = join(work, 'init');
     mkdirSync(dir);
-    const config = { terraform: { required_providers: { openstack: { source: 'terraform-provider-openstack/openstack', version: OPENSTACK_PROVIDER_VERSION } } } };
+    const config = {
+      terraform: { required_providers: { openstack: { source: 'terraform-provider-openstack/openstack', version: OPENSTACK_PROVIDER_VERSION } } },
+    };
     writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(config));
     // WHEN terraform init runs with the project's CLI config
     const out = ok(run(tf, ['init', '-input=false', '-no-color', '-backend=false'], dir), `${tf} init`);
@@ -179,7 +200,12 @@ describeWhere(needs, 'the real OpenStack provider 3.4.0 from the filesystem mirr
     writeFileSync(join(work, 'schema.json'), JSON.stringify(provider));
     // THEN it has the resources the stacks are built from
     const types = Object.keys(provider.resource_schemas);
-    for (const t of ['openstack_compute_instance_v2', 'openstack_networking_port_v2', 'openstack_blockstorage_volume_v3', 'openstack_compute_volume_attach_v2'])
+    for (const t of [
+      'openstack_compute_instance_v2',
+      'openstack_networking_port_v2',
+      'openstack_blockstorage_volume_v3',
+      'openstack_compute_volume_attach_v2',
+    ])
       expect(types).toContain(t);
     const used = stackResourceTypes();
     expect(used.length).toBeGreaterThan(8);
@@ -201,7 +227,9 @@ describeWhere(needs, 'the real OpenStack provider 3.4.0 from the filesystem mirr
     // THEN it names the mirror's binary as its source, and the stamp in .gen is that binary's
     expect(out).toContain(`the provider binary ${BINARY}`);
     const sha = createHash('sha256').update(readFileSync(BINARY)).digest('hex');
-    expect(readFileSync(join(ROOT, '.gen', 'providers', 'openstack', '.schema-sha256'), 'utf8')).toMatch(new RegExp(`^provider binary sha256 ${sha} via `));
+    expect(readFileSync(join(ROOT, '.gen', 'providers', 'openstack', '.schema-sha256'), 'utf8')).toMatch(
+      new RegExp(`^provider binary sha256 ${sha} via `),
+    );
   });
 
   it('accepts the stacks as `cdktf synth` writes them: terraform validate with the real provider', () => {
@@ -210,14 +238,21 @@ describeWhere(needs, 'the real OpenStack provider 3.4.0 from the filesystem mirr
     ok(run('npx', ['--no-install', 'cdktf', 'synth', '--output', out], ROOT), 'cdktf synth');
     const stackDir = join(out, 'stacks', 'testbed');
     const synth = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8'));
-    expect(synth.terraform.required_providers.openstack).toEqual({ source: 'terraform-provider-openstack/openstack', version: OPENSTACK_PROVIDER_VERSION });
+    expect(synth.terraform.required_providers.openstack).toEqual({
+      source: 'terraform-provider-openstack/openstack',
+      version: OPENSTACK_PROVIDER_VERSION,
+    });
     // WHEN Terraform initializes the stack from the mirror (no network) and validates it
     const dir = join(work, basename(stackDir));
     cpSync(stackDir, dir, { recursive: true });
     ok(run(tf, ['init', '-input=false', '-no-color', '-backend=false'], dir), `${tf} init (testbed stack)`);
     const validate = run(tf, ['validate', '-json', '-no-color'], dir);
     // THEN the provider itself finds no error in the whole testbed stack
-    const result = JSON.parse(validate.stdout) as { valid: boolean; error_count: number; diagnostics: Array<{ severity: string; summary: string; detail?: string }> };
+    const result = JSON.parse(validate.stdout) as {
+      valid: boolean;
+      error_count: number;
+      diagnostics: Array<{ severity: string; summary: string; detail?: string }>;
+    };
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(result).toMatchObject({ valid: true, error_count: 0 });
     expect(validate.status).toBe(0);
