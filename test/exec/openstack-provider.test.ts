@@ -23,7 +23,7 @@ import {
 } from '../../src/exec/terraform.js';
 import { TestbedStack } from '../../stacks/testbed-stack.js';
 import { PROVIDER_SCHEMA_PATH, providerSchemaAvailable } from '../support/provider-schema.js';
-import { describeWhere, itWhere, missing } from '../support/requirements.js';
+import { describeWhere, hasBinary, itWhere, missing } from '../support/requirements.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FQPN = 'registry.terraform.io/terraform-provider-openstack/openstack';
@@ -92,11 +92,12 @@ describe('the project CLI config', () => {
 
 const BINARY = openstackProviderBinary(ROOT);
 const TERRAFORM = terraformBinary();
+/** Go as the install script finds it: /usr/local/go first, else `go` on PATH. */
+const GO = existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : hasBinary('go') ? 'go' : undefined;
 const needs =
-  missing({
-    binaries: ['go'],
-    files: { [BINARY]: 'the OpenStack provider in the filesystem mirror (bash scripts/install-openstack-provider.sh builds it)' },
-  }) ?? (TERRAFORM ? undefined : 'needs terraform or tofu (bash scripts/install-tofu.sh builds tofu)');
+  missing({ files: { [BINARY]: 'the OpenStack provider in the filesystem mirror (bash scripts/install-openstack-provider.sh builds it)' } }) ??
+  (GO ? undefined : 'needs Go (/usr/local/go/bin/go or go on PATH)') ??
+  (TERRAFORM ? undefined : 'needs terraform or tofu (bash scripts/install-tofu.sh builds tofu)');
 
 /** Runs a command, never through a shell. Any registry request goes to a dead proxy on loopback, so a run that needs the network fails. */
 function run(file: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): SpawnSyncReturns<string> {
@@ -153,9 +154,10 @@ describeWhere(needs, 'the real OpenStack provider 3.4.0 from the filesystem mirr
 
   it('is the provider module at v3.4.0, and a second install builds nothing', () => {
     // GIVEN the mirror filled by the install step (.ci/run runs it before npm ci)
-    const info = ok(run('go', ['version', '-m', BINARY], ROOT), 'go version -m');
+    const info = ok(run(GO!, ['version', '-m', BINARY], ROOT), 'go version -m');
     expect(info).toMatch(/^\s*mod\s+github\.com\/terraform-provider-openstack\/terraform-provider-openstack\/v3\s+v3\.4\.0\s/m);
-    expect(info).toMatch(/-X github\.com\/terraform-provider-openstack\/terraform-provider-openstack\/v3\/openstack\.version=3\.4\.0/);
+    expect(info).toMatch(/^\s*build\s+CGO_ENABLED=0$/m);
+    expect(info).toMatch(/^\s*build\s+-trimpath=true$/m);
     // WHEN the install step runs again, and in --check mode
     const started = Date.now();
     const again = ok(run('bash', [SCRIPT], ROOT), 'install-openstack-provider.sh');
@@ -233,9 +235,14 @@ describeWhere(needs, 'the real OpenStack provider 3.4.0 from the filesystem mirr
   });
 
   it('accepts the stacks as `cdktf synth` writes them: terraform validate with the real provider', () => {
-    // GIVEN the app synthesized by the cdktf CLI, into a temp folder
+    // GIVEN the app synthesized by the cdktf CLI into a temp folder, from a spec whose public key
+    // file exists (Terraform reads it with file() when it validates)
+    const key = join(work, 'id_ed25519.pub');
+    writeFileSync(key, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForValidateOnly0000000000000000000 test\n');
+    const spec = join(work, 'testbed.yaml');
+    writeFileSync(spec, `cloud:\n  key_pair:\n    public_key_file: ${JSON.stringify(key)}\n`);
     const out = join(work, 'cdktf.out');
-    ok(run('npx', ['--no-install', 'cdktf', 'synth', '--output', out], ROOT), 'cdktf synth');
+    ok(run('npx', ['--no-install', 'cdktf', 'synth', '--output', out], ROOT, { TESTBED_SPEC: spec }), 'cdktf synth');
     const stackDir = join(out, 'stacks', 'testbed');
     const synth = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8'));
     expect(synth.terraform.required_providers.openstack).toEqual({
