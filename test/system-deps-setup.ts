@@ -9,7 +9,7 @@
  * test, so tests that run `cdktf` use the same binary and CLI config as the CLI does.
  */
 import { terraformEnv } from '../src/exec/terraform.js';
-import { ensureSystemDeps } from '../src/lab-phases/preflight.js';
+import { ensureSystemDeps } from '../src/targets/lab/phases/preflight.js';
 
 export default async function setup(): Promise<void> {
   if (process.env.TESTBED_UNIT_ONLY !== '1') await ensureSystemDeps({ log: (line) => console.error(`[test setup] ${line}`) });
