@@ -1,7 +1,22 @@
 import { Construct } from 'constructs';
 import { Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktf';
 import { planTopology, type NodeKind, type TestbedSpec } from '../src/config/index.js';
-import { ComputeKeypairV2, ComputeServergroupV2, NetworkingFloatingipAssociateV2, NetworkingFloatingipV2, NodeFlavors, OpenstackProvider, OsdVolumes, PostDeployPhase, TestbedNetwork, TestbedNode, TestbedSecurityGroups, type AttachedOsd, type ComputeVolumeAttachV2, type NodeAddress } from '../src/constructs/index.js';
+import {
+  ComputeKeypairV2,
+  ComputeServergroupV2,
+  NetworkingFloatingipAssociateV2,
+  NetworkingFloatingipV2,
+  NodeFlavors,
+  OpenstackProvider,
+  OsdVolumes,
+  PostDeployPhase,
+  TestbedNetwork,
+  TestbedNode,
+  TestbedSecurityGroups,
+  type AttachedOsd,
+  type ComputeVolumeAttachV2,
+  type NodeAddress,
+} from '../src/constructs/index.js';
 import { CLOUD_PHASES } from '../src/targets/index.js';
 
 export interface TestbedStackProps {

@@ -1,5 +1,14 @@
 import { Construct } from 'constructs';
-import { APP_PORTS, CEPH_PORTS, CONTROL_PLANE_PORTS, HAPROXY_PORTS, MIGRATION_PORTS, OPENSTACK_API_PORTS, SSH_PORTS, type PortRange } from '../config/index.js';
+import {
+  APP_PORTS,
+  CEPH_PORTS,
+  CONTROL_PLANE_PORTS,
+  HAPROXY_PORTS,
+  MIGRATION_PORTS,
+  OPENSTACK_API_PORTS,
+  SSH_PORTS,
+  type PortRange,
+} from '../config/index.js';
 import { NetworkingSecgroupRuleV2, NetworkingSecgroupV2 } from './bindings.js';
 
 export interface TestbedSecurityGroupsProps {

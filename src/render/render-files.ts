@@ -2,7 +2,15 @@
  * The whole output tree of `testbed render`, as data: each file's path (relative to the output
  * folder), content and mode. Pure; `write-tree.ts` puts it on disk.
  */
-import { renderCephConf, renderCephKeyring, renderCinderConf, renderHaproxyCfg, renderLibvirtSecret, renderNovaConf, renderYamlFile } from '../templates/index.js';
+import {
+  renderCephConf,
+  renderCephKeyring,
+  renderCinderConf,
+  renderHaproxyCfg,
+  renderLibvirtSecret,
+  renderNovaConf,
+  renderYamlFile,
+} from '../templates/index.js';
 import { cephConfData, cephKeyrings } from './ceph-data.js';
 import { cinderConfData, cinderConfs } from './cinder-data.js';
 import { haproxyCfgData } from './haproxy-data.js';

@@ -52,9 +52,13 @@ export function violations(edges: readonly ImportEdge[], layers: readonly (reado
     if (la === undefined) problems.push(`${e.from}: its folder ${a} is in no layer of docs/architecture.md`);
     else if (lb === undefined) problems.push(`${e.from} imports '${e.specifier}': ${b} is in no layer of docs/architecture.md`);
     else if (lb >= la)
-      problems.push(`${e.from} imports '${e.specifier}': ${a} (layer ${la}) may import only folders below it, and ${b} is layer ${lb}${lb === la ? ' (beside it)' : ' (above it)'}`);
+      problems.push(
+        `${e.from} imports '${e.specifier}': ${a} (layer ${la}) may import only folders below it, and ${b} is layer ${lb}${lb === la ? ' (beside it)' : ' (above it)'}`,
+      );
     if (e.to !== faces.get(b) && !DIRECT[`${e.from} -> ${e.to}`])
-      problems.push(`${e.from} imports '${e.specifier}': another folder's internals; import ${faces.get(b) ?? `${b}/index.ts (which does not exist)`} instead`);
+      problems.push(
+        `${e.from} imports '${e.specifier}': another folder's internals; import ${faces.get(b) ?? `${b}/index.ts (which does not exist)`} instead`,
+      );
   }
   return problems;
 }
@@ -95,7 +99,11 @@ describe('the layers of docs/architecture.md', () => {
   });
 
   it('every folder that others import has a face (index.ts)', () => {
-    const imported = new Set(projectImports().filter((e) => folderOf(e.from) !== folderOf(e.to)).map((e) => folderOf(e.to)));
+    const imported = new Set(
+      projectImports()
+        .filter((e) => folderOf(e.from) !== folderOf(e.to))
+        .map((e) => folderOf(e.to)),
+    );
     expect([...imported].filter((f) => !faces.get(f))).toEqual([]);
   });
 
@@ -147,7 +155,15 @@ describe("the report's start-up", () => {
       const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`;
       execFileSync(
         process.execPath,
-        ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--import', 'tsx', '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/report/index.ts')).href)})`],
+        [
+          '--import',
+          `data:text/javascript,${encodeURIComponent(register)}`,
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `await import(${JSON.stringify(pathToFileURL(join(ROOT, 'src/report/index.ts')).href)})`,
+        ],
         { cwd: ROOT, input: '', stdio: ['pipe', 'ignore', 'inherit'] },
       );
       const loaded = readFileSync(log, 'utf8')

@@ -1,7 +1,16 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatProblem, loadSpec } from '../../config/index.js';
-import { buildMatrix, newRunId, parseProbeUrl, ResultsError, runExperiment, RunInterruptedError, RunStore, type ExperimentTarget } from '../../experiments/index.js';
+import {
+  buildMatrix,
+  newRunId,
+  parseProbeUrl,
+  ResultsError,
+  runExperiment,
+  RunInterruptedError,
+  RunStore,
+  type ExperimentTarget,
+} from '../../experiments/index.js';
 import { createExecutor, ExecutorUnavailableError, TARGETS } from '../../targets/index.js';
 import { UsageError, type Command } from '../command.js';
 import { planRun, runOptionSpecs } from './run-options.js';

@@ -2,7 +2,16 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatProblem, loadSpec } from '../../config/index.js';
-import { compareChart, comparePolicies, DEFAULT_BASELINES, formatCompare, policyFromSpec, RAM_MODELS, readTraces, validatePolicy } from '../../policy/index.js';
+import {
+  compareChart,
+  comparePolicies,
+  DEFAULT_BASELINES,
+  formatCompare,
+  policyFromSpec,
+  RAM_MODELS,
+  readTraces,
+  validatePolicy,
+} from '../../policy/index.js';
 import { UsageError, type Command } from '../command.js';
 import { parsePolicyName, parseRamModel } from './policy-simulate.js';
 

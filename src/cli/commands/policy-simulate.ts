@@ -2,7 +2,23 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatProblem, loadSpec } from '../../config/index.js';
-import { activeHostsSvg, parseBaseline, POLICY_MODES, policyFromSpec, RAM_MODELS, readTraces, replaySettings, SCENARIOS, simulateCloudSim, simulatePlanetLab, validatePolicy, type ClusterPolicy, type PolicyMode, type PolicySettings, type RamModel } from '../../policy/index.js';
+import {
+  activeHostsSvg,
+  parseBaseline,
+  POLICY_MODES,
+  policyFromSpec,
+  RAM_MODELS,
+  readTraces,
+  replaySettings,
+  SCENARIOS,
+  simulateCloudSim,
+  simulatePlanetLab,
+  validatePolicy,
+  type ClusterPolicy,
+  type PolicyMode,
+  type PolicySettings,
+  type RamModel,
+} from '../../policy/index.js';
 import { UsageError, type Command } from '../command.js';
 
 export const ACCOUNTINGS = ['testbed', 'cloudsim'] as const;

@@ -3,7 +3,14 @@
  * deployed testbed, built from the credentials (clouds.yaml or OS_*, src/policy/openstack-auth.ts):
  * Nova's Compute API, its metrics, and HAProxy's runtime API when a socket is given.
  */
-import { HaproxyLoadBalancer, loadCredentials, NovaClient, NovaComputeApi, NovaMetricsSource, type OpenStackCredentials } from '../../policy/index.js';
+import {
+  HaproxyLoadBalancer,
+  loadCredentials,
+  NovaClient,
+  NovaComputeApi,
+  NovaMetricsSource,
+  type OpenStackCredentials,
+} from '../../policy/index.js';
 
 export interface CloudOptions {
   readonly env?: NodeJS.ProcessEnv;
