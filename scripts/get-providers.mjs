@@ -15,6 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 process.env.CHECKPOINT_DISABLE = '1';
+// cdktf's generator asks the Terraform CLI for its version: never let it read (or warn about) the
+// user's ~/.terraformrc or a TF_CLI_CONFIG_FILE set for other work. An empty config is a valid one;
+// the project's own commands pass .testbed/terraform.rc (src/exec/terraform.ts).
+process.env.TF_CLI_CONFIG_FILE = '/dev/null';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
 const FQPN = 'registry.terraform.io/terraform-provider-openstack/openstack';

@@ -296,7 +296,8 @@ export async function stopQemu(
   if (pid && isVmProcess(pid, files.qmp)) {
     try {
       const qmp = await QmpClient.connect(files.qmp, 2000);
-      await qmp.execute('quit').catch(() => {});
+      // A QEMU blocked on a storage cluster that is gone never answers: signals follow after 3 s.
+      await qmp.execute('quit', undefined, 3000).catch(() => {});
       qmp.close();
     } catch {
       /* fall through to signals */

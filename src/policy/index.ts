@@ -17,6 +17,8 @@ export * from './nova-compute.js';
 export * from './nova-metrics.js';
 export * from './openstack-auth.js';
 export * from './paper-literal.js';
+export * from './precopy-calibration.js';
+export * from './precopy-fit.js';
 export * from './precopy.js';
 export * from './recorded.js';
 export * from './settings.js';

@@ -149,6 +149,17 @@ const table: BadInvocation[] = [
     message: /^--pools: unknown "ssd"; allowed: filestore, bluestore/,
   },
   {
+    what: 'policy calibrate of a folder that is not a run',
+    args: () => ['policy', 'calibrate', '--results', join(dir, 'no-run')],
+    message: /no-run\/results\.json: not found; expected a run folder made by `testbed experiment run`/,
+  },
+  {
+    what: 'policy simulate --precopy naming a file that is not there',
+    args: () => ['policy', 'simulate', '--trace', 'test/fixtures/results-small/migrations.csv', '--precopy', join(dir, 'none.json')],
+    message:
+      /^--precopy: .*none\.json: not found; expected a calibration file written by `testbed policy calibrate --out FILE`; allowed: textbook, fitted/,
+  },
+  {
     what: 'an unknown option',
     args: () => ['validate', '--frob'],
     message: /Unknown option '--frob'[\s\S]*usage: testbed validate/,

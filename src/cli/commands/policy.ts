@@ -24,6 +24,7 @@ import {
 } from '../../policy/index.js';
 import { createDrivers, POLICY_TARGETS, type PolicyTarget } from '../../targets/index.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { calibrateCommand } from './policy-calibrate.js';
 import { compareCommand } from './policy-compare.js';
 import { simulateCommand } from './policy-simulate.js';
 
@@ -185,4 +186,4 @@ const runCommand: Command = {
     }),
 };
 
-export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand, compareCommand];
+export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand, compareCommand, calibrateCommand];
