@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { terraformEnv } from '../src/exec/terraform.js';
-import { ensureSystemDeps } from '../src/lab-phases/preflight.js';
+import { ensureSystemDeps } from '../src/targets/lab/phases/preflight.js';
 
 export default async function setup(): Promise<void> {
   if (process.env.TESTBED_UNIT_ONLY !== '1') {

@@ -10,8 +10,8 @@
  *
  * Pure: types and the arithmetic that derives a row from a `MigrationRecord`. I/O is in `results-store.ts`.
  */
-import type { MigrationLoad, MigrationRecord, MigrationStatus } from '../lab/migration-record.js';
-import { scheduleText, type ScheduleEvent } from '../lab/nova-schedule.js';
+import type { MigrationLoad, MigrationRecord, MigrationStatus } from './migration-record.js';
+import { scheduleText, type ScheduleEvent } from './nova-schedule.js';
 import type { FioJobKind, FioSummary } from './fio.js';
 
 export const RESULTS_FORMAT = 1;

@@ -8,9 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { ip, netnsExec } from '../exec/iproute2.js';
-import { execaRunner, type Runner } from '../exec/runner.js';
-import type { LabHost, LabTopology } from '../config/lab-topology.js';
+import { execaRunner, ip, netnsExec, type Runner } from '../exec/index.js';
+import type { LabHost, LabTopology } from '../config/index.js';
 import { QmpClient } from './qmp.js';
 
 export const QEMU = 'qemu-system-x86_64';

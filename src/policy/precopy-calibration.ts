@@ -8,9 +8,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { TestbedSpec } from '../config/schema.js';
-import type { Conditions } from '../experiments/conditions.js';
-import { linkBytesPerS, migrationKey, type RunResults } from '../experiments/results.js';
+import type { TestbedSpec } from '../config/index.js';
+import { linkBytesPerS, migrationKey, type Conditions, type RunResults } from '../experiments/index.js';
 import { crossValidate, fitPrecopy, inSampleError, textbookError, type ErrorSummary, type PrecopyObservation } from './precopy-fit.js';
 import type { FittedPrecopyParams, PrecopyModel } from './precopy.js';
 

@@ -6,7 +6,7 @@
  * the core never runs on settings built by hand in a test, a benchmark or the simulator that the
  * schema never saw.
  */
-import type { TestbedSpec } from '../config/schema.js';
+import type { TestbedSpec } from '../config/index.js';
 import type { PrecopyModel } from './precopy.js';
 
 export type PolicyMode = 'paper' | 'safe' | 'consolidate';

@@ -6,14 +6,9 @@
  * - lab: 1 mon (`controller`) on the lab controller's address or --mon-host, failure domain osd,
  *   every path under `<lab.dir>/ceph`, and the settings /work/shared/docs/lab-ceph.md found necessary.
  */
-import { parseCidr } from '../config/cidr.js';
-import { CEPH_MON_MAX_PG_PER_OSD, osdCount } from '../config/rules.js';
-import { type BACKENDS, type TestbedSpec } from '../config/schema.js';
-import { hostsWithRole } from '../config/topology.js';
-import type { CephConfData } from '../templates/ceph-conf.js';
-import { monAddrs } from '../templates/ceph-conf.js';
-import type { CephKeyringData, CephKeyringEntity } from '../templates/ceph-keyring.js';
-import type { CephxEntity } from '../secrets/secrets.js';
+import { CEPH_MON_MAX_PG_PER_OSD, hostsWithRole, osdCount, parseCidr, type BACKENDS, type TestbedSpec } from '../config/index.js';
+import { monAddrs, type CephConfData, type CephKeyringData, type CephKeyringEntity } from '../templates/index.js';
+import type { CephxEntity } from '../secrets/index.js';
 import { hostIp, type RenderContext } from './render-context.js';
 
 const MIB = 1024 * 1024;

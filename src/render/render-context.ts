@@ -2,11 +2,8 @@
  * Everything a render needs, resolved once: the spec, the target, the plans, the secrets and the
  * Terraform outputs. Every `*-data.ts` builder is a pure function of this.
  */
-import { cephFsid } from '../config/derived.js';
-import { planLabTopology, type LabTopology } from '../config/lab-topology.js';
-import type { TestbedSpec } from '../config/schema.js';
-import { planTopology, type PlannedHost, type Topology } from '../config/topology.js';
-import type { Secrets } from '../secrets/secrets.js';
+import { cephFsid, planLabTopology, planTopology, type LabTopology, type PlannedHost, type TestbedSpec, type Topology } from '../config/index.js';
+import type { Secrets } from '../secrets/index.js';
 import type { TfInventory } from './tf-outputs.js';
 
 export type RenderTarget = 'cloud' | 'lab';

@@ -4,9 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { specHash } from '../config/derived.js';
-import type { TestbedSpec } from '../config/schema.js';
-import { loadOrCreateSecrets, secretsPath } from '../secrets/store.js';
+import { specHash, type TestbedSpec } from '../config/index.js';
+import { loadOrCreateSecrets, secretsPath } from '../secrets/index.js';
 import { renderContext, type RenderTarget } from './render-context.js';
 import { renderFiles } from './render-files.js';
 import type { TfInventory } from './tf-outputs.js';

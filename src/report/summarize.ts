@@ -2,8 +2,7 @@
  * From stored runs to the report's numbers: the Table IV cells (flavor × backend × load), the fio
  * cells (backend × job) and the Bluestore/Filestore ratios. Pure; the inputs come from `readRun`.
  */
-import type { Conditions } from '../experiments/conditions.js';
-import type { FioRow, MigrationRow, RunResults } from '../experiments/results.js';
+import type { Conditions, FioRow, MigrationRow, RunResults } from '../experiments/index.js';
 import { checkStudyFigures, compareWithStudy, type StudyCellComparison, type StudyFigureCheck } from './study-compare.js';
 import { bootstrapRatioOfMeans, seedOf, type BootstrapResult } from './bootstrap.js';
 import { ratioOf, spread, type Ratio, type Spread } from './stats.js';

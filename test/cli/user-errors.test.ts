@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from '../../src/cli/command.js';
 import { findCommand, main, reportError } from '../../src/cli/main.js';
 import { ToolFailedError } from '../../src/exec/runner.js';
-import { INSTALL_SCRIPT } from '../../src/lab-phases/preflight.js';
+import { INSTALL_SCRIPT } from '../../src/targets/lab/phases/preflight.js';
 
 const STACK_LINE = /^ {4}at /m;
 

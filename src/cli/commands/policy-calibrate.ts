@@ -1,10 +1,9 @@
 /** `testbed policy calibrate`: fits the pre-copy model to a results folder's migrations (src/policy/precopy-calibration.ts). */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { readRun } from '../../experiments/results-store.js';
-import { calibrate, calibrationJson, labFactsFromSpec } from '../../policy/precopy-calibration.js';
-import type { ErrorSummary } from '../../policy/precopy-fit.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import { readRun } from '../../experiments/index.js';
+import { calibrate, calibrationJson, labFactsFromSpec, type ErrorSummary } from '../../policy/index.js';
 import { UsageError, type Command } from '../command.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;

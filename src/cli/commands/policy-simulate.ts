@@ -1,15 +1,25 @@
 /** `testbed policy simulate`: replays a trace through the policy core (src/policy/simulate.ts). */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { parseBaseline } from '../../policy/baselines.js';
-import { RAM_MODELS, type RamModel } from '../../policy/cloudsim-model.js';
-import { simulateCloudSim, type ClusterPolicy } from '../../policy/cloudsim-sim.js';
-import { replaySettings } from '../../policy/compare.js';
-import { choosePrecopy } from '../../policy/precopy-calibration.js';
-import { POLICY_MODES, policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
-import { activeHostsSvg, SCENARIOS, simulatePlanetLab } from '../../policy/simulate.js';
-import { readTraces } from '../../policy/traces.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import {
+  activeHostsSvg,
+  choosePrecopy,
+  parseBaseline,
+  POLICY_MODES,
+  policyFromSpec,
+  RAM_MODELS,
+  readTraces,
+  replaySettings,
+  SCENARIOS,
+  simulateCloudSim,
+  simulatePlanetLab,
+  validatePolicy,
+  type ClusterPolicy,
+  type PolicyMode,
+  type PolicySettings,
+  type RamModel,
+} from '../../policy/index.js';
 import { UsageError, type Command } from '../command.js';
 
 export const ACCOUNTINGS = ['testbed', 'cloudsim'] as const;

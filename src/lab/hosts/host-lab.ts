@@ -17,8 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ip, ipJson } from '../../exec/iproute2.js';
-import { execaRunner, type Runner } from '../../exec/runner.js';
+import { execaRunner, ip, ipJson, type Runner } from '../../exec/index.js';
 import { AptCache } from './apt-cache.js';
 import {
   attachLink,

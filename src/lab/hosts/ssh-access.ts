@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { execaRunner, type Runner } from '../../exec/runner.js';
+import { execaRunner, type Runner } from '../../exec/index.js';
 import type { HostPlan } from './host-plan.js';
 
 export interface LabKeyPair {

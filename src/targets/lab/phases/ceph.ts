@@ -4,20 +4,11 @@
  * namespaces reach them over the bridge. Teardown is playbooks/teardown.yml, tag ceph.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { planLabTopology } from '../config/lab-topology.js';
-import { ansiblePlaybook, PlaybookFailedError } from '../exec/ansible.js';
-import { netnsExists } from '../lab/netns.js';
-import { renderTestbed } from '../render/render.js';
+import { planLabTopology } from '../../../config/index.js';
+import { ansiblePlaybook, PlaybookFailedError } from '../../../exec/index.js';
+import { netnsExists } from '../../../lab/index.js';
+import { renderLab } from '../context.js';
 import { LabPhaseError, type LabPhase, type PhaseContext } from './phase.js';
-
-/** Renders the lab's configuration (idempotent: unchanged files are not rewritten) and returns its inventory. */
-export function renderLab(ctx: PhaseContext): { dir: string; inventory: string } {
-  const result = renderTestbed({ spec: ctx.spec, target: 'lab' });
-  const changed = result.changes.filter((c) => c.change !== 'unchanged').length;
-  ctx.log(`rendered ${result.changes.length} files (${changed} changed) into ${result.outDir}`);
-  return { dir: result.outDir, inventory: join(result.outDir, 'inventory.yml') };
-}
 
 async function inController(ctx: PhaseContext, playbook: string, inventory: string) {
   const ns = planLabTopology(ctx.spec).controller.netns;
@@ -28,8 +19,6 @@ async function inController(ctx: PhaseContext, playbook: string, inventory: stri
 }
 
 export const cephPhase: LabPhase = {
-  name: 'ceph',
-  description: 'Ceph mon, mgr, Filestore and Bluestore OSDs, pools and RBD images (playbooks, tag ceph)',
   async up(ctx) {
     const { inventory } = renderLab(ctx);
     try {

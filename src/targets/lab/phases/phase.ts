@@ -1,9 +1,10 @@
 /**
  * The lab's phases as the LabStack runs them: `testbed lab <phase> up|down`. Each phase is
  * idempotent (up twice is up) and its down undoes only what its up did, so a failed `cdktf deploy
- * lab` can always be cleaned by `cdktf destroy lab` and re-run.
+ * lab` can always be cleaned by `cdktf destroy lab` and re-run. Their names, order, descriptions
+ * and sources are in ../registry.ts.
  */
-import type { TestbedSpec } from '../config/schema.js';
+import type { TestbedSpec } from '../../../config/index.js';
 
 export interface PhaseContext {
   readonly spec: TestbedSpec;
@@ -13,9 +14,8 @@ export interface PhaseContext {
   readonly log: (line: string) => void;
 }
 
+/** A phase's implementation (its name and description are its LAB_PHASES entry's). */
 export interface LabPhase {
-  readonly name: string;
-  readonly description: string;
   up(ctx: PhaseContext): Promise<void>;
   down(ctx: PhaseContext): Promise<void>;
 }

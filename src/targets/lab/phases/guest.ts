@@ -9,29 +9,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestbedSpec } from '../config/schema.js';
-import { buildGuestImage } from '../lab/guest-image.js';
-import { QEMU, type Accel } from '../lab/qemu.js';
+import { buildGuestImage, QEMU } from '../../../lab/index.js';
+import { accelFile, type AccelRecord } from '../context.js';
 import type { LabPhase } from './phase.js';
-
-export interface AccelRecord {
-  readonly accel: Accel;
-  readonly reason: string;
-}
-
-export function accelFile(labDir: string): string {
-  return join(labDir, 'accel.json');
-}
-
-/** The accelerator the lab's VMs use: the spec's, or for `auto` the recorded probe (KVM if /dev/kvm exists, before any probe). */
-export function labAccel(spec: TestbedSpec): Accel {
-  if (spec.lab.accel !== 'auto') return spec.lab.accel;
-  const forced = process.env.TESTBED_LAB_ACCEL;
-  if (forced === 'kvm' || forced === 'tcg') return forced;
-  const file = accelFile(spec.lab.dir);
-  if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as AccelRecord).accel;
-  return existsSync('/dev/kvm') ? 'kvm' : 'tcg';
-}
 
 /** Boots the guest kernel under KVM, without disk or network, and reports whether it reached userspace. */
 export async function kvmBootsGuest(image: { kernel: string; initrd: string }, workDir: string, timeoutMs = 12_000): Promise<boolean> {
@@ -76,8 +56,6 @@ export async function kvmBootsGuest(image: { kernel: string; initrd: string }, w
 }
 
 export const guestPhase: LabPhase = {
-  name: 'guest',
-  description: 'the guest kernel and initramfs, built offline, and the accelerator that boots it',
   async up({ spec, log }) {
     const started = Date.now();
     const image = await buildGuestImage({ labDir: spec.lab.dir, log });

@@ -2,16 +2,14 @@
  * The lab's standing VMs: one small VM per pool, booted from an RBD image in that pool, spread
  * over the compute namespaces and registered in HAProxy's `app` backend with weight W2.
  */
+import { labImage, openLab, removeFromLoadBalancer } from '../context.js';
 import { LabPhaseError, type LabPhase } from './phase.js';
-import { labImage, openLab, removeFromLoadBalancer } from './lab-context.js';
 
 export function standingVmName(pool: string): string {
   return `${pool}-small`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
 export const vmsPhase: LabPhase = {
-  name: 'vms',
-  description: 'one small VM per pool, booted from RBD in the compute namespaces, behind HAProxy',
   async up(ctx) {
     const lab = await openLab(ctx.spec, ctx.log);
     const running = new Set(

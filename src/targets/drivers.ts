@@ -1,15 +1,13 @@
 /**
  * The factory hook: picks the policy job's drivers by target.
- * - `nova`: Nova + Keystone from clouds.yaml or OS_* (and HAProxy if a socket is given);
- * - `lab`: the one-machine lab's QEMU driver and its HAProxy (src/lab-phases/lab-context.ts), loaded
+ * - `nova`: Nova + Keystone from clouds.yaml or OS_* (and HAProxy if a socket is given): src/targets/cloud/context.ts;
+ * - `lab`: the one-machine lab's QEMU driver and its HAProxy (src/targets/lab/context.ts), loaded
  *   lazily so the Nova path never imports the lab.
  * Add a target here; the CLI and the loop only see `PolicyDrivers`.
  */
-import type { TestbedSpec } from '../config/schema.js';
-import { HaproxyLoadBalancer } from './haproxy-lb.js';
-import type { ComputeApi, LoadBalancer, MetricsSource } from './interfaces.js';
-import { NovaClient, NovaComputeApi, NovaMetricsSource } from './nova-compute.js';
-import { loadCredentials } from './openstack-auth.js';
+import type { TestbedSpec } from '../config/index.js';
+import type { ComputeApi, LoadBalancer, MetricsSource } from '../policy/index.js';
+import { openCloud } from './cloud/context.js';
 
 export const POLICY_TARGETS = ['nova', 'lab'] as const;
 export type PolicyTarget = (typeof POLICY_TARGETS)[number];
@@ -34,19 +32,16 @@ export interface DriverOptions {
 export async function createDrivers(target: PolicyTarget, spec: TestbedSpec, o: DriverOptions = {}): Promise<PolicyDrivers> {
   switch (target) {
     case 'nova': {
-      const credentials = loadCredentials(o.env ?? process.env, o.cloudsFile);
-      const client = new NovaClient({ credentials });
-      const compute = new NovaComputeApi(client);
-      const lb = o.haproxySocket ? new HaproxyLoadBalancer({ socket: o.haproxySocket }) : undefined;
+      const { credentials, compute, metrics, lb } = openCloud(o);
       return {
         compute,
-        metrics: new NovaMetricsSource(client, compute),
+        metrics,
         ...(lb ? { lb } : {}),
         describe: `nova via ${credentials.source}${lb ? `, haproxy at ${o.haproxySocket}` : ''}`,
       };
     }
     case 'lab': {
-      const { openLab } = await import('../lab-phases/lab-context.js');
+      const { openLab } = await import('./lab/context.js');
       const lab = await openLab(spec, o.log);
       return { compute: lab.driver, metrics: lab.driver, lb: lab.lb, describe: `the lab under ${spec.lab.dir}` };
     }

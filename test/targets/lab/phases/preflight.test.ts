@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execaRunner, ToolFailedError, type RunOptions, type Runner } from '../../src/exec/runner.js';
+import { execaRunner, ToolFailedError, type RunOptions, type Runner } from '../../../../src/exec/runner.js';
 import {
   ensurePreflight,
   ensureSystemDeps,
@@ -13,7 +13,7 @@ import {
   PreflightError,
   type MachineProbe,
   type PreflightFacts,
-} from '../../src/lab-phases/preflight.js';
+} from '../../../../src/targets/lab/phases/preflight.js';
 
 const healthy: PreflightFacts = { isRoot: true, freeGib: 80, hasKvm: true, qemuVersion: [10, 0, 2], missing: [] };
 const rootMachine: MachineProbe = { isRoot: () => true, hasKvm: () => false, freeGib: () => 80 };

@@ -1,18 +1,16 @@
 /**
- * Everything a lab command needs, built once from the spec: the plan, where Ceph's files are,
- * the guest image, QEMU's runtime, the VMs, the driver (ComputeApi + MetricsSource) and the load
- * balancer (HAProxy's runtime API).
+ * The lab's one wiring point: everything a lab command, phase, executor or policy driver needs,
+ * built from the spec: the plan, where Ceph's and HAProxy's files are, the rendered configuration,
+ * the accelerator, the guest image, QEMU's runtime, the VMs, the driver (ComputeApi + MetricsSource)
+ * and the load balancer (HAProxy's runtime API).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { planLabTopology, type LabTopology } from '../config/lab-topology.js';
-import type { TestbedSpec } from '../config/schema.js';
-import { LabDriver } from '../lab/driver.js';
-import { buildGuestImage } from '../lab/guest-image.js';
-import { detectQemu } from '../lab/qemu.js';
-import { LabVms } from '../lab/vms.js';
-import { HaproxyLoadBalancer } from '../policy/haproxy-lb.js';
-import { labAccel } from './guest.js';
-import { haproxyFiles } from './haproxy.js';
+import { planLabTopology, type LabTopology, type TestbedSpec } from '../../config/index.js';
+import { buildGuestImage, detectQemu, LabDriver, LabVms, type Accel } from '../../lab/index.js';
+import { HaproxyLoadBalancer } from '../../policy/index.js';
+import { renderTestbed } from '../../render/index.js';
+import type { PhaseContext } from './phases/phase.js';
 
 export interface LabContext {
   readonly spec: TestbedSpec;
@@ -33,6 +31,38 @@ export function labImage(flavor: string): string {
 
 export function cephConfPath(spec: TestbedSpec): string {
   return join(spec.lab.dir, 'ceph', 'ceph.conf');
+}
+
+export function haproxyFiles(labDir: string) {
+  const dir = join(labDir, 'haproxy');
+  return { dir, pidFile: join(dir, 'haproxy.pid'), logFile: join(dir, 'haproxy.log'), socket: join(dir, 'admin.sock') };
+}
+
+export interface AccelRecord {
+  readonly accel: Accel;
+  readonly reason: string;
+}
+
+export function accelFile(labDir: string): string {
+  return join(labDir, 'accel.json');
+}
+
+/** The accelerator the lab's VMs use: the spec's, or for `auto` the recorded probe (KVM if /dev/kvm exists, before any probe). */
+export function labAccel(spec: TestbedSpec): Accel {
+  if (spec.lab.accel !== 'auto') return spec.lab.accel;
+  const forced = process.env.TESTBED_LAB_ACCEL;
+  if (forced === 'kvm' || forced === 'tcg') return forced;
+  const file = accelFile(spec.lab.dir);
+  if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as AccelRecord).accel;
+  return existsSync('/dev/kvm') ? 'kvm' : 'tcg';
+}
+
+/** Renders the lab's configuration (idempotent: unchanged files are not rewritten) and returns its inventory. */
+export function renderLab(ctx: PhaseContext): { dir: string; inventory: string } {
+  const result = renderTestbed({ spec: ctx.spec, target: 'lab' });
+  const changed = result.changes.filter((c) => c.change !== 'unchanged').length;
+  ctx.log(`rendered ${result.changes.length} files (${changed} changed) into ${result.outDir}`);
+  return { dir: result.outDir, inventory: join(result.outDir, 'inventory.yml') };
 }
 
 export async function openLab(spec: TestbedSpec, log: (line: string) => void = () => {}): Promise<LabContext> {

@@ -11,22 +11,30 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestbedSpec } from '../config/schema.js';
-import { execaRunner, type Runner } from '../exec/runner.js';
-import { labAccel } from '../lab-phases/guest.js';
-import { openLab, removeFromLoadBalancer, type LabContext } from '../lab-phases/lab-context.js';
-import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
-import { migrateVm, migrationPlanFor } from '../lab/migrate.js';
-import { runFiles, verifyMibFor, type GuestLoad } from '../lab/qemu.js';
-import { QmpClient } from '../lab/qmp.js';
-import { UPLINK } from '../lab/netns.js';
-import type { LbServerState } from '../policy/interfaces.js';
-import { collectLocalConditions, parseTbf, type Conditions } from './conditions.js';
-import type { ExperimentExecutor, MigrateRequest, ProbeSession, VmHandle } from './executor.js';
-import { fioEnv, fioPrefillArgs, fioRbdArgs, runFio, type FioJobKind } from './fio.js';
-import type { ProbeGaps } from './results.js';
+import type { TestbedSpec } from '../../config/index.js';
+import { execaRunner, type Runner } from '../../exec/index.js';
+import {
+  collectLocalConditions,
+  fioEnv,
+  fioPrefillArgs,
+  fioRbdArgs,
+  parseTbf,
+  runFio,
+  type Conditions,
+  type ExperimentExecutor,
+  type FioJobKind,
+  type MigrateRequest,
+  type MigrationLoad,
+  type MigrationRecord,
+  type ProbeGaps,
+  type ProbeSession,
+  type VmHandle,
+} from '../../experiments/index.js';
+import { migrateVm, migrationPlanFor, QmpClient, runFiles, UPLINK, verifyMibFor, type GuestLoad } from '../../lab/index.js';
+import type { LbServerState } from '../../policy/index.js';
+import { labAccel, openLab, removeFromLoadBalancer, type LabContext } from './context.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/testbed.mjs');
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/testbed.mjs');
 
 /** The RBD image experiment VMs of `flavor` boot from (the standing VMs use `<flavor>-1`). */
 export function experimentImage(flavor: string): string {

@@ -21,12 +21,18 @@
  * - fio: runs on a Ceph client node, which this executor cannot reach; every fio job is recorded
  *   as failed with that reason (never dropped).
  */
-import type { ComputeApi, MigrationStatus as NovaMigrationStatus, Server } from '../policy/interfaces.js';
-import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
-import type { Conditions } from './conditions.js';
-import type { ExperimentExecutor, MigrateRequest, VmHandle } from './executor.js';
-import { GapProbe, type ProbeTarget } from './probe.js';
-import type { ProbeGaps } from './results.js';
+import {
+  GapProbe,
+  type Conditions,
+  type ExperimentExecutor,
+  type MigrateRequest,
+  type MigrationLoad,
+  type MigrationRecord,
+  type ProbeGaps,
+  type ProbeTarget,
+  type VmHandle,
+} from '../../experiments/index.js';
+import type { ComputeApi, MigrationStatus as NovaMigrationStatus, Server } from '../../policy/index.js';
 
 export const TEMPLATE_KEY = 'testbed-experiment';
 

@@ -1,7 +1,7 @@
-import { testbedSpecSchema } from '../../src/config/schema.js';
-import { guestLoad } from '../../src/experiments/lab-executor.js';
-import { kernelCommandLine } from '../../src/lab/qemu.js';
-import { withVerifyDefaults } from '../../src/lab/vms.js';
+import { testbedSpecSchema } from '../../../src/config/schema.js';
+import { guestLoad } from '../../../src/targets/lab/executor.js';
+import { kernelCommandLine } from '../../../src/lab/qemu.js';
+import { withVerifyDefaults } from '../../../src/lab/vms.js';
 
 describe("the lab executor's guest load", () => {
   const spec = testbedSpecSchema.parse({});

@@ -6,11 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestbedSpec } from '../config/schema.js';
+import type { TestbedSpec } from '../../../config/index.js';
 import { runningPid, startDaemon, stopDaemon } from './daemon.js';
 import type { LabPhase } from './phase.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/testbed.mjs');
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../bin/testbed.mjs');
 
 export function policyFiles(labDir: string) {
   const dir = join(labDir, 'policy');
@@ -43,8 +43,6 @@ export function policyJobStatus(spec: TestbedSpec, last = 20): PolicyJobStatus {
 }
 
 export const policyPhase: LabPhase = {
-  name: 'policy',
-  description: 'the migration-policy job against the lab, in the background (PID file, JSON log)',
   async up({ spec, specFile, log }) {
     const files = policyFiles(spec.lab.dir);
     const argv = [

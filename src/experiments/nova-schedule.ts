@@ -17,7 +17,7 @@
  *   when post-copy is permitted, else pauses the guest (and unpauses it if the migration fails).
  * - auto-converge is used only when permitted and post-copy is not (`_handle_live_migration_auto_converge`).
  */
-import type { TestbedSpec } from '../config/schema.js';
+import type { TestbedSpec } from '../config/index.js';
 
 export type NovaMigrationSettings = Pick<
   TestbedSpec['live_migration'],

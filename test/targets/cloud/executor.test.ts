@@ -1,12 +1,12 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { CloudExecutor, TEMPLATE_KEY } from '../../src/experiments/cloud-executor.js';
-import type { BootRequest, ComputeApi, ComputeHost, MigrationHandle, MigrationStatus, Server } from '../../src/policy/interfaces.js';
-import { NovaClient, NovaComputeApi } from '../../src/policy/nova-compute.js';
-import { loadCredentials } from '../../src/policy/openstack-auth.js';
-import { startNovaContract } from '../policy/nova-contract-server.js';
-import { FAKE_CONDITIONS } from './fake-executor.js';
+import { CloudExecutor, TEMPLATE_KEY } from '../../../src/targets/cloud/executor.js';
+import type { BootRequest, ComputeApi, ComputeHost, MigrationHandle, MigrationStatus, Server } from '../../../src/policy/interfaces.js';
+import { NovaClient, NovaComputeApi } from '../../../src/policy/nova-compute.js';
+import { loadCredentials } from '../../../src/policy/openstack-auth.js';
+import { startNovaContract } from '../../policy/nova-contract-server.js';
+import { FAKE_CONDITIONS } from '../../experiments/fake-executor.js';
 
 /** A ComputeApi that behaves as interfaces.ts documents Nova: boot accepted then ACTIVE, migrations polled to a terminal state. */
 class FakeNova implements ComputeApi {

@@ -5,20 +5,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { planLabTopology } from '../config/lab-topology.js';
-import { execaRunner, ToolFailedError } from '../exec/runner.js';
-import { renderLab } from './ceph.js';
+import { planLabTopology } from '../../../config/index.js';
+import { execaRunner, ToolFailedError } from '../../../exec/index.js';
+import { haproxyFiles, renderLab } from '../context.js';
 import { runningPid, startDaemon, stopDaemon } from './daemon.js';
 import { LabPhaseError, type LabPhase } from './phase.js';
 
-export function haproxyFiles(labDir: string) {
-  const dir = join(labDir, 'haproxy');
-  return { dir, pidFile: join(dir, 'haproxy.pid'), logFile: join(dir, 'haproxy.log'), socket: join(dir, 'admin.sock') };
-}
-
 export const haproxyPhase: LabPhase = {
-  name: 'haproxy',
-  description: 'HAProxy in the controller namespace, in front of the VMs, with its runtime API socket',
   async up(ctx) {
     const { dir } = renderLab(ctx);
     const cfg = join(dir, 'haproxy', 'haproxy.cfg');

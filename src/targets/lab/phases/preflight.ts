@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execaRunner, ToolFailedError, type Runner } from '../exec/runner.js';
+import { execaRunner, ToolFailedError, type Runner } from '../../../exec/index.js';
 import { LabPhaseError, type LabPhase, type PhaseContext } from './phase.js';
 
 /** Marks lab.dir as the lab's, so that destroy removes only a folder the lab made. */
@@ -19,7 +19,7 @@ export const LAB_FREE_DISK_GIB = 15;
 /** Under TCG, QEMU < 9.0 loses guest writes during migration (upstream fix 03bfc2188f). */
 export const MIN_TCG_QEMU = [9, 0] as const;
 
-export const INSTALL_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/install-system-deps.sh');
+export const INSTALL_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../scripts/install-system-deps.sh');
 /** The exit code of `install-system-deps.sh --check` when something is missing. */
 const CHECK_MISSING_EXIT = 3;
 
@@ -232,8 +232,6 @@ export async function ensureSystemDeps({ runner = execaRunner, machine = realMac
 }
 
 export const preflightPhase: LabPhase = {
-  name: 'preflight',
-  description: 'root, free disk, Debian packages, Terraform, KVM or a TCG-safe QEMU',
   async up({ spec, log }: PhaseContext) {
     const { facts, verdict } = await ensurePreflight(spec.lab.dir, spec.lab.accel, { log });
     mkdirSync(spec.lab.dir, { recursive: true });

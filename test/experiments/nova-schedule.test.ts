@@ -10,7 +10,7 @@ import {
   scheduleText,
   shouldTriggerTimeoutAction,
   timeoutActionOf,
-} from '../../src/lab/nova-schedule.js';
+} from '../../src/experiments/nova-schedule.js';
 
 /** Nova's own figures for a table of settings: see the file's `source` (numbers only, no Nova code here). */
 const NOVA_CASES = JSON.parse(readFileSync(new URL('./nova-schedule-cases.json', import.meta.url), 'utf8')) as {
