@@ -29,5 +29,6 @@ function ensureOpenstackProvider(): void {
   if (check.status !== 3 || process.getuid?.() !== 0) return;
   console.error(`[test setup] ${check.stdout.trim()}: bash ${script}`);
   const run = spawnSync('bash', [script], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (run.status !== 0) throw new Error(`${script} failed (exit ${run.status}); run it by hand to see why`);
+  // Not fatal here: the provider suite then says what is missing (and fails under TESTBED_REQUIRE_ALL=1).
+  if (run.status !== 0) console.error(`[test setup] ${script} failed (exit ${run.status}); the provider suite will say what is missing`);
 }
