@@ -13,7 +13,7 @@
  * (default /var/tmp/testbed-hosts-test-cache). Run it under the lab lock:
  *   flock /tmp/testbed-lab.lock nice -n 15 npx vitest run test/lab/ceph-hosts.test.ts
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadSpec } from '../../src/config/load.js';
@@ -246,11 +246,26 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
     }
   }, 300_000);
 
+  it('gives the computes ceph.conf and the nova and cinder keyrings (0640), with which compute-1 reads each pool as client.nova', async () => {
+    const compute = up.hosts.find((h) => h.host.name === 'compute-1')!;
+    for (const client of ['client.nova', 'client.cinder']) {
+      const st = statSync(join(compute.root, `etc/ceph/ceph.${client}.keyring`));
+      expect({ client, mode: (st.mode & 0o777).toString(8), uid: st.uid }).toEqual({ client, mode: '640', uid: 0 });
+    }
+    for (const [i, pool] of pools.entries()) {
+      const dump = `/root/${pool.name}.raw`;
+      await nsenter(compute.leaderPid, 'rbd', ['--id', 'nova', 'export', `${pool.name}/small-1`, dump], { timeoutMs: 120_000 });
+      const bytes = readFileSync(join(compute.root, dump)).subarray(1 << 20, (1 << 20) + (256 << 10));
+      expect(bytes.every((b) => b === 0xa5 + i)).toBe(true);
+      await nsenter(compute.leaderPid, 'rm', ['-f', dump]);
+    }
+  }, 300_000);
+
   it('reports changed=0 on a second run', async () => {
     const { exitCode, stdout } = await site('second', 600_000);
     expect(exitCode).toBe(0);
     const recap = parsePlayRecap(stdout);
-    expect(Object.keys(recap)).toEqual(['controller']);
+    expect(Object.keys(recap).sort()).toEqual(['compute-1', 'compute-2', 'controller']);
     for (const [host, r] of Object.entries(recap)) expect({ host, changed: r.changed, failed: r.failed }).toEqual({ host, changed: 0, failed: 0 });
     const pss = containerPssKib(controllerPid);
     console.log(`controller container PSS with mon+mgr+4 OSDs: ${(pss / 1024).toFixed(0)} MiB`);

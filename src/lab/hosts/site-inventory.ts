@@ -17,6 +17,8 @@ import { hostConnectionVars, writeFileMkdir, type InventoryFiles } from './ssh-a
 
 /** The group of every container host; `playbooks/group_vars/lab.yml` applies to it. */
 export const SITE_GROUP = 'lab';
+/** The group site.yml's `ceph_client` play configures. */
+export const CEPH_CLIENTS_GROUP = 'ceph_clients';
 
 /** The host that runs Ceph's monitor, manager and OSDs, and the rest of the single-host roles: the first controller. */
 export function cephHost(plan: HostPlan): PlannedHost {
@@ -79,6 +81,8 @@ export function siteInventory(p: SiteInventoryProps): string {
   }
   if (problems.length) throw new SiteInventoryError(problems);
   children[SITE_GROUP] = { hosts: Object.fromEntries(plan.hosts.map((h) => [h.name, null])) };
+  // The hosts that use Ceph without running it: the computes (Nova's disks, Cinder's volumes).
+  children[CEPH_CLIENTS_GROUP] = { hosts: Object.fromEntries(plan.hosts.filter((h) => h.role === 'compute').map((h) => [h.name, null])) };
 
   const vars = {
     ...rendered.all.vars,

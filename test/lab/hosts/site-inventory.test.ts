@@ -39,6 +39,7 @@ describe('the site inventory of the lab container hosts', () => {
     expect(Object.keys(inv.all.children.ceph_mons.hosts)).toEqual(['controller']);
     expect(Object.keys(inv.all.children.computes.hosts)).toEqual(['compute-1', 'compute-2']);
     expect(Object.keys(inv.all.children[SITE_GROUP].hosts)).toEqual(['controller', 'compute-1', 'compute-2']);
+    expect(Object.keys(inv.all.children.ceph_clients.hosts)).toEqual(['compute-1', 'compute-2']);
   });
 
   it('maps the rendered controller to the first of three controllers, and lists all three as controllers', () => {
