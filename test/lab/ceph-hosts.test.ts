@@ -288,6 +288,13 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
     // GIVEN every process of the controller (the Ceph daemons among them), with its start time
     const inside = pidsInside(lab.rootOf('controller')).map((pid) => ({ pid, start: startTime(pid) }));
     expect(inside.length).toBeGreaterThan(6);
+    // AND a loop device attached inside the controller to a file of its own (loop devices outlive containers)
+    const free = (await execaRunner('losetup', ['--find'])).stdout.trim();
+    const minor = /^\/dev\/loop(\d+)$/.exec(free)![1]!;
+    await nsenter(controllerPid, 'truncate', ['--size', '16M', '/root/loop.img']);
+    await execaRunner('nsenter', ['-t', String(controllerPid), '-m', 'mknod', free, 'b', '7', minor]);
+    await execaRunner('nsenter', ['-t', String(controllerPid), '-m', '-r', 'losetup', free, '/root/loop.img']);
+    expect((await loopDevices()).some((l) => new RegExp(`^${free}\\s+/root/loop\\.img\\s`).test(l))).toBe(true);
     // WHEN the hosts go down
     const t0 = Date.now();
     await lab.down();
