@@ -307,6 +307,7 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
     }
     await waitUntilGone(() => pidsWithArgument(`UserKnownHostsFile=${lab.knownHostsFile}`).length > 0, 15_000);
     expect(pidsWithArgument(`UserKnownHostsFile=${lab.knownHostsFile}`)).toEqual([]);
+    expect(pidsWithArgument(join(CACHE, 'apt-cache', 'conf'))).toEqual([]);
     // AND no loop device, netns, mount, link or file of ours
     expect(await loopDevices()).toEqual(before.loops);
     expect(await netnsList()).toEqual(before.netns);
