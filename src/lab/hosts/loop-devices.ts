@@ -26,7 +26,8 @@ export function parseLoopDevices(json: string): LoopDevice[] {
     name: String(d.name),
     backFile: String(d['back-file'] ?? ''),
     backIno: Number(d['back-ino']),
-    backMajMin: String(d['back-maj:min'] ?? ''),
+    // losetup pads this column even in JSON ("     254:0  ").
+    backMajMin: String(d['back-maj:min'] ?? '').trim(),
   }));
 }
 

@@ -24,7 +24,8 @@ describe('loop devices a container left behind', () => {
     // GIVEN one device attached inside (container path), one from the host, one elsewhere, one whose name matches but inode does not
     const devices = parseLoopDevices(
       json([
-        { name: '/dev/loop0', file: '/var/lib/ceph/disk.img', ino: st.ino },
+        // losetup pads the device column even in JSON
+        { name: '/dev/loop0', file: '/var/lib/ceph/disk.img', ino: st.ino, dev: `     ${majMin(st.dev)}  ` },
         { name: '/dev/loop1', file: disk, ino: st.ino },
         { name: '/dev/loop2', file: join(other, 'disk.img'), ino: statSync(join(other, 'disk.img')).ino },
         { name: '/dev/loop3', file: '/var/lib/ceph/disk.img', ino: st.ino + 1 },
