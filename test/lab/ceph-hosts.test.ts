@@ -13,7 +13,7 @@
  * (default /var/tmp/testbed-hosts-test-cache). Run it under the lab lock:
  *   flock /tmp/testbed-lab.lock nice -n 15 npx vitest run test/lab/ceph-hosts.test.ts
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadSpec } from '../../src/config/load.js';
@@ -83,12 +83,14 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
   const extraVars: Record<string, unknown> = { ceph_pools_rbd_images: [{ prefix: 'small', count: 1, size_mib: 64 }] };
   const timings: Record<string, number> = {};
 
-  const site = async (label: string, timeoutMs: number) => {
+  const site = async (label: string, timeoutMs: number, check = false) => {
     const t0 = Date.now();
     const r = await ansiblePlaybook({
       playbook: 'site.yml',
       inventory: siteFile,
       tags: ['ceph'],
+      check,
+      diff: check,
       extraVars,
       inherit: false,
       runner: spawnRunner,
@@ -111,6 +113,8 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
   const ceph = async (...args: string[]) =>
     (await nsenter(controllerPid, 'ceph', ['--connect-timeout', '10', ...args], { timeoutMs: 60_000 })).stdout;
   let firstRun: { exitCode: number; stdout: string } | undefined;
+  let dryRun: { exitCode: number; stdout: string } | undefined;
+  let dryRunLeft: string[] = [];
 
   beforeAll(async () => {
     before.loops = await loopDevices();
@@ -145,7 +149,9 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
       file: siteFile,
       ssh: { privateKeyFile: up.privateKeyFile, knownHostsFile: up.knownHostsFile },
     });
-    // WHEN site.yml's Ceph phases run against them
+    // WHEN site.yml's Ceph phases run against them, first as a dry run (which must change nothing)
+    dryRun = await site('check', 300_000, true);
+    dryRunLeft = ['usr/bin/ceph-mon', 'var/lib/ceph', 'etc/ceph/ceph.conf'].filter((f) => existsSync(join(lab.rootOf('controller'), f)));
     firstRun = await site('first', FIRST_RUN_TIMEOUT_MS);
   }, FIRST_RUN_TIMEOUT_MS + 300_000);
 
@@ -154,6 +160,18 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
     rmSync(dir, { recursive: true, force: true });
     console.log(`timings: ${JSON.stringify(timings)}`);
   }, 120_000);
+
+  it('dry-runs the Ceph phases (--check --diff) on the fresh hosts without a failure, installing and writing nothing', () => {
+    expect(dryRun!.exitCode).toBe(0);
+    const recap = recapOf(dryRun!.stdout);
+    expect(Object.keys(recap).sort()).toEqual(['compute-1', 'compute-2', 'controller']);
+    for (const [host, r] of Object.entries(recap))
+      expect({ host, failed: r.failed, unreachable: r.unreachable }).toEqual({ host, failed: 0, unreachable: 0 });
+    // AND it showed the ceph.conf it would write, but no key (no_log), and left the controller as it was
+    expect(dryRun!.stdout).toMatch(/\+fsid = [0-9a-f-]{36}/);
+    expect(dryRun!.stdout).not.toMatch(/key = [A-Za-z0-9+/]{38}==/);
+    expect(dryRunLeft).toEqual([]);
+  });
 
   it('runs the Ceph phases on the controller over SSH without a failed task', () => {
     const recap = recapOf(firstRun!.stdout);
