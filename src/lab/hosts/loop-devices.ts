@@ -7,7 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { execaRunner, type Runner } from '../../exec/runner.js';
+import { execaRunner, type Runner } from '../../exec/index.js';
 
 export interface LoopDevice {
   /** `/dev/loopN` */

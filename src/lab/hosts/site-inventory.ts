@@ -10,8 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { InventoryData } from '../../render/inventory-data.js';
-import type { LabHostsRender } from '../../render/render-context.js';
+import type { InventoryData, LabHostsRender } from '../../render/index.js';
 import type { HostPlan, PlannedHost } from './host-plan.js';
 import { hostConnectionVars, writeFileMkdir, type InventoryFiles } from './ssh-access.js';
 
