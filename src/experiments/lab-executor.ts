@@ -15,7 +15,7 @@ import type { TestbedSpec } from '../config/schema.js';
 import { execaRunner, type Runner } from '../exec/runner.js';
 import { labAccel } from '../lab-phases/guest.js';
 import { openLab, removeFromLoadBalancer, type LabContext } from '../lab-phases/lab-context.js';
-import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
+import { loadDirtiesMemory, loadWritesDisk, type MigrationLoad, type MigrationRecord } from '../lab/migration-record.js';
 import { migrateVm, migrationPlanFor } from '../lab/migrate.js';
 import { runFiles, verifyMibFor, type GuestLoad } from '../lab/qemu.js';
 import { QmpClient } from '../lab/qmp.js';
@@ -44,13 +44,16 @@ export const FIO_IMAGE = 'fio-1';
 export function guestLoad(spec: TestbedSpec, ramMib: number, load: MigrationLoad): GuestLoad {
   const { memory_pct, disk_blocks } = spec.experiments.verify;
   const { working_set_pct, dirty_rate_mib_s } = spec.experiments.memory_load;
-  const wsMib = load === 'none' ? 0 : Math.max(1, Math.floor((ramMib * working_set_pct) / 100));
+  const memory = loadDirtiesMemory(load);
+  const wsMib = memory ? Math.max(1, Math.floor((ramMib * working_set_pct) / 100)) : 0;
+  const dl = spec.experiments.disk_load;
   return {
     wsMib,
-    rateMibS: load === 'none' ? 0 : dirty_rate_mib_s,
+    rateMibS: memory ? dirty_rate_mib_s : 0,
     diskOpsS: 20,
     verifyMib: Math.max(wsMib, verifyMibFor(ramMib, memory_pct)),
     diskBlocks: disk_blocks,
+    ...(loadWritesDisk(load) ? { diskLoad: { iops: dl.iops, queueDepth: dl.queue_depth, mode: dl.mode, regionMib: dl.region_mib } } : {}),
   };
 }
 
@@ -139,6 +142,7 @@ export class LabExecutor implements ExperimentExecutor {
       linkMbit: this.spec.network.migration_bandwidth_mbit,
       rep: request.rep,
       load: vm.load,
+      diskWindowS: this.spec.experiments.disk_load.window_s,
       log: this.log,
     });
   }
@@ -234,6 +238,7 @@ export class LabExecutor implements ExperimentExecutor {
         ),
         'max-bandwidth': this.spec.live_migration.bandwidth_mib > 0 ? this.spec.live_migration.bandwidth_mib * 1048576 : 1e11,
         verify: { ...this.spec.experiments.verify, disk_ops_s: 20 },
+        disk_load: { ...this.spec.experiments.disk_load, block_kib: 4, pattern: 'random writes' },
       },
       notes: [`lab: ${this.lab.topology.computes.length} compute namespaces, VMs on RBD images of the pool under test`],
     });

@@ -2,7 +2,7 @@
  * The experiment matrix: pool × flavor × load, `reps` migrations each, plus fio per pool
  * (each job × repeats). Built from the spec's `experiments` section and the CLI's overrides; pure.
  */
-import type { MigrationLoad } from '../lab/migration-record.js';
+import { MIGRATION_LOADS, type MigrationLoad } from '../lab/migration-record.js';
 import type { TestbedSpec } from '../config/schema.js';
 import { FIO_JOBS, type FioJobKind } from './fio.js';
 
@@ -52,7 +52,7 @@ export class MatrixError extends Error {
   }
 }
 
-const LOADS: readonly MigrationLoad[] = ['none', 'memory'];
+const LOADS: readonly MigrationLoad[] = MIGRATION_LOADS;
 
 function pick<T extends string>(option: string, given: readonly string[] | undefined, allowed: readonly T[], fallback: readonly T[]): T[] {
   if (given === undefined) return [...fallback];

@@ -4,6 +4,7 @@
  */
 import type { Conditions } from '../experiments/conditions.js';
 import type { FioRow, MigrationRow, RunResults } from '../experiments/results.js';
+import { DISK_LOAD_PHASES, type DiskLoadPhase } from '../lab/guest-disk-load.js';
 import { checkStudyFigures, compareWithStudy, type StudyCellComparison, type StudyFigureCheck } from './study-compare.js';
 import { bootstrapRatioOfMeans, seedOf, type BootstrapResult } from './bootstrap.js';
 import { ratioOf, spread, type Ratio, type Spread } from './stats.js';
@@ -54,6 +55,28 @@ export interface MigrationCellSummary {
   readonly dirtyRateGuest: Spread;
   /** The completed migrations' own values, for the bootstrap. */
   readonly samples: { readonly total: readonly number[]; readonly downtimeReal: readonly number[] };
+  /** The guest's disk load per phase (loads `disk`, `memory+disk`; empty spreads otherwise). */
+  readonly diskIo: Readonly<Record<DiskLoadPhase, DiskIoPhaseSummary>>;
+  /** Blocks of the disk load's region the guest read back and compared after each completed migration. */
+  readonly verifiedLoadBlocks: Spread;
+  /** The block side of the switchover, from the source QEMU's trace events. */
+  readonly switchover: SwitchoverSummary;
+}
+
+export interface DiskIoPhaseSummary {
+  readonly iops: Spread;
+  readonly mibS: Spread;
+  readonly latMean: Spread;
+  readonly latP99: Spread;
+}
+
+export interface SwitchoverSummary {
+  readonly inflight: Spread;
+  readonly drainFlushMs: Spread;
+  readonly inactivateMs: Spread;
+  readonly share: Spread;
+  /** Why a figure is missing, once per distinct reason. */
+  readonly notMeasured: readonly string[];
 }
 
 export interface FioCellSummary {
@@ -158,6 +181,27 @@ export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
       touchedShare: pick((r) => 1 - (r.zero_pages * PAGE_BYTES) / (ramMib * 2 ** 20)),
       dirtyRateGuest: pick((r) => r.dirty_rate_guest_mib_s ?? Number.NaN),
       samples: { total: ok.map((r) => r.total_ms), downtimeReal: ok.map((r) => r.downtime_real_ms) },
+      diskIo: Object.fromEntries(
+        DISK_LOAD_PHASES.map((ph) => [
+          ph,
+          {
+            iops: pick((r) => r.disk_io?.[ph].iops ?? Number.NaN),
+            mibS: pick((r) => r.disk_io?.[ph].mib_s ?? Number.NaN),
+            latMean: pick((r) => r.disk_io?.[ph].lat_mean_ms ?? Number.NaN),
+            latP99: pick((r) => r.disk_io?.[ph].lat_p99_ms ?? Number.NaN),
+          },
+        ]),
+      ) as Record<DiskLoadPhase, DiskIoPhaseSummary>,
+      verifiedLoadBlocks: pick((r) => r.verified_load_blocks ?? Number.NaN),
+      switchover: {
+        inflight: pick((r) => r.switchover?.inflight_at_stop ?? Number.NaN),
+        drainFlushMs: pick((r) => r.switchover?.drain_flush_ms ?? Number.NaN),
+        inactivateMs: pick((r) => r.switchover?.inactivate_ms ?? Number.NaN),
+        share: pick((r) => r.switchover?.drain_share ?? Number.NaN),
+        notMeasured: [
+          ...new Set(ok.map((r) => (r.switchover ? r.switchover.not_measured : 'not recorded by this run')).filter((x): x is string => !!x)),
+        ],
+      },
     });
   }
   const m = meta.matrix;
