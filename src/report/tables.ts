@@ -4,6 +4,7 @@
  */
 import type { Conditions } from '../experiments/conditions.js';
 import type { BootstrapResult } from './bootstrap.js';
+import { dirtyRateTable } from './dirty-rate-table.js';
 import type { Spread } from './stats.js';
 import { STUDY_CITATION, STUDY_FLAVOR_SOURCE, STUDY_TABLE_IV } from './study.js';
 import { pctBound, rangeText } from './study-compare.js';
@@ -513,7 +514,7 @@ export function allTables(data: ReportData): Table[] {
   const tables: Table[] = [];
   if (data.migrations.length) tables.push(tableIV(data), studySizesTable(data));
   tables.push(studyFiguresTable(data));
-  if (data.migrations.length) tables.push(boundsTable(data), verificationTable(data), diskIoTable(data));
+  if (data.migrations.length) tables.push(boundsTable(data), verificationTable(data), diskIoTable(data), dirtyRateTable(data));
   const side = runsSideBySide(data);
   if (side) tables.push(side);
   if (data.fio.length) tables.push(fioTable(data));

@@ -120,6 +120,11 @@ describeWhere(skip, 'one disk cell in the lab (4 KiB random writes during the mi
     expect(sw.drain_flush_ms + sw.inactivate_ms).toBeLessThan(row.downtime_real_ms);
     expect(sw.drain_share).toBeCloseTo((sw.drain_flush_ms + sw.inactivate_ms) / row.downtime_real_ms, 5);
 
+    // AND QEMU measured the dirty rate just before the migration (dirty-bitmap under TCG), beside the guest's report (no memory load: about 0)
+    expect(row).toMatchObject({ dirty_rate_calc_mode: 'dirty-bitmap', dirty_rate_calc_ms: 1000 });
+    expect(row.dirty_rate_calc_mib_s).toBeGreaterThanOrEqual(0);
+    expect(row.dirty_rate_guest_before_mib_s).toBe(0);
+
     // AND the CSV carries the same figures, and the report shows them in its disk I/O table
     const csv = readFileSync(join(runDir, 'migrations.csv'), 'utf8').trim().split('\n');
     const cols = csv[0]!.split(',');
@@ -131,5 +136,6 @@ describeWhere(skip, 'one disk cell in the lab (4 KiB random writes during the mi
     const md = readFileSync(join(runDir, 'report.md'), 'utf8');
     expect(md).toContain('Disk I/O during the migration and the block side of the switchover');
     expect(md).toMatch(/\| small \| disk \| bluestore \| \d+ \/ \d+ \/ \d+ \|/);
+    expect(md).toContain("Dirty rate: QEMU's calc-dirty-rate beside the guest's own report");
   }, 900_000);
 });
