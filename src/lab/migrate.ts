@@ -167,6 +167,8 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     target: target.name,
     link_mbit: p.linkMbit,
   } as const;
+  // QEMU's dirty rate before the start, once measured; every record carries it.
+  let dirty: Partial<MigrationRecord> = {};
   const failed = (status: MigrationStatus, reason: string, q: QueryMigrate = {}, extra: Partial<MigrationRecord> = {}): MigrationRecord => ({
     ...base,
     status,
@@ -203,7 +205,6 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     await stopQemu(vms.labDir, vm.name, target, vm.index, dstPid);
   };
   let q: QueryMigrate = {};
-  let dirty: Partial<MigrationRecord> = {};
   try {
     const caps = [
       { capability: 'auto-converge', state: plan.capabilities['auto-converge'] },
