@@ -322,7 +322,6 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     const stop = src.findEvent('STOP', srcEventsFrom);
     const resume = dst.findEvent('RESUME', dstEventsFrom);
     const downtimeReal = stop && resume ? resume.atMs - stop.atMs : Number.NaN;
-    const switchover = traceProblem ? switchoverNotMeasured(traceProblem) : measureSwitchover(readFrom(srcFiles.log, traceFrom), downtimeReal);
 
     // The VM lives on the target now: record it, then remove the source QEMU.
     const moved: VmPlacement = { ...vm, host: target.name, netns: target.netns, pid: dstPid, startedAt: Date.now() };
@@ -330,6 +329,8 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     src.close();
     dst.close();
     await stopQemu(vms.labDir, vm.name, source, vm.index, vm.pid);
+    // The source QEMU has quit, so its log holds every trace line.
+    const switchover = traceProblem ? switchoverNotMeasured(traceProblem) : measureSwitchover(readFrom(srcFiles.log, traceFrom), downtimeReal);
 
     let verified = false;
     let reason: string | undefined;
