@@ -81,7 +81,8 @@ async function control(console_: SerialConsole, command: string): Promise<void> 
 export async function setDiskLoadPhase(console_: SerialConsole, phase: DiskLoadPhase, timeoutMs = 15_000): Promise<void> {
   const from = console_.size();
   await control(console_, `phase ${phase}`);
-  const m = await console_.waitFor(new RegExp(`DLPHASE ${phase} (\\S+)`), from, timeoutMs);
+  // Whole lines only: the log may hold half a line while the guest writes it.
+  const m = await console_.waitFor(new RegExp(`DLPHASE ${phase} (\\S+)\\r?\\n`), from, timeoutMs);
   if (m[1] !== 'ok') throw new Error(`guest disk load: phase ${phase}: ${m[0]}`);
 }
 
@@ -90,6 +91,6 @@ export async function readDiskLoadReport(console_: SerialConsole, timeoutMs = 15
   const id = ++nonce;
   const from = console_.size();
   await control(console_, `report ${id}`);
-  const m = await console_.waitFor(new RegExp(`DISKLOAD-${id} ([^\\r\\n]*)`), from, timeoutMs);
+  const m = await console_.waitFor(new RegExp(`DISKLOAD-${id} ([^\\r\\n]*)\\r?\\n`), from, timeoutMs);
   return parseDiskLoadReport(m[1]!);
 }

@@ -487,7 +487,8 @@ export async function verifyGuest(console_: SerialConsole, timeoutMs = 60_000): 
   const from = console_.size();
   const t0 = Date.now();
   await console_.send(`echo ${id} > /tmp/verify.id; kill -USR1 $(cat /run/dirtier.pid)`);
-  const m = await console_.waitFor(new RegExp(`RESULT-${id} ([^\\r\\n]*)`), from, timeoutMs);
+  // A whole line only: the log may hold half of it while the guest writes it.
+  const m = await console_.waitFor(new RegExp(`RESULT-${id} ([^\\r\\n]*)\\r?\\n`), from, timeoutMs);
   return parseVerification(m[1]!, Date.now() - t0);
 }
 
