@@ -191,6 +191,7 @@ export const DISK_IO_CSV_COLUMNS = [
 /** The block side of the switchover (src/lab/switchover-trace.ts); `blk_not_measured` says why a figure is empty. */
 export const SWITCHOVER_CSV_COLUMNS = [
   'blk_inflight_at_stop',
+  'blk_traced_requests',
   'blk_vcpu_pause_ms',
   'blk_drain_flush_ms',
   'blk_inactivate_ms',
@@ -273,6 +274,7 @@ export function migrationCsvRow(row: MigrationRow): MigrationCsvRow {
   flat.io_queue_depth = io?.queue_depth;
   flat.io_errors = io?.errors;
   flat.blk_inflight_at_stop = sw?.inflight_at_stop ?? undefined;
+  flat.blk_traced_requests = sw?.traced_requests ?? undefined;
   flat.blk_vcpu_pause_ms = sw?.vcpu_pause_ms ?? undefined;
   flat.blk_drain_flush_ms = sw?.drain_flush_ms ?? undefined;
   flat.blk_inactivate_ms = sw?.inactivate_ms ?? undefined;

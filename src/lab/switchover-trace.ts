@@ -36,6 +36,8 @@ export const SWITCHOVER_TRACE_EVENTS = [
 export interface SwitchoverBlockIo {
   /** virtio-blk read/write requests submitted and not completed when the vCPUs had stopped. */
   readonly inflight_at_stop: number | null;
+  /** virtio-blk read/write requests the trace saw submitted from the start of tracing to the stop (shows the count had I/O to see). */
+  readonly traced_requests: number | null;
   /** runstate finish-migrate → vCPUs paused (vm_state_notify), ms. */
   readonly vcpu_pause_ms: number | null;
   /** vm_state_notify → vm_stop_flush_all: bdrv_drain_all + bdrv_flush_all, ms. */
@@ -49,7 +51,15 @@ export interface SwitchoverBlockIo {
 
 /** Every figure null, with the reason. */
 export function switchoverNotMeasured(why: string): SwitchoverBlockIo {
-  return { inflight_at_stop: null, vcpu_pause_ms: null, drain_flush_ms: null, inactivate_ms: null, drain_share: null, not_measured: why };
+  return {
+    inflight_at_stop: null,
+    traced_requests: null,
+    vcpu_pause_ms: null,
+    drain_flush_ms: null,
+    inactivate_ms: null,
+    drain_share: null,
+    not_measured: why,
+  };
 }
 
 /** Turns the trace events on (`trace-event-set-state`); an event this QEMU does not have is an error. */
@@ -92,11 +102,14 @@ export function measureSwitchover(traceText: string, downtimeRealMs: number): Sw
   const completeAt = lines.findIndex((l, i) => i > inactAt && inactAt >= 0 && l.name === 'migration_precopy_complete');
 
   const open = new Set<string>();
+  let submitted = 0;
   for (const l of lines.slice(0, notifyAt)) {
     const req = /\breq (0x[0-9a-f]+|\(nil\))/.exec(l.args)?.[1];
     if (!req) continue;
-    if (l.name === 'virtio_blk_handle_write' || l.name === 'virtio_blk_handle_read') open.add(req);
-    else if (l.name === 'virtio_blk_rw_complete') open.delete(req);
+    if (l.name === 'virtio_blk_handle_write' || l.name === 'virtio_blk_handle_read') {
+      open.add(req);
+      submitted++;
+    } else if (l.name === 'virtio_blk_rw_complete') open.delete(req);
   }
   const at = (i: number) => lines[i]!.atMs;
   const drain = flushAt >= 0 ? round3(at(flushAt) - at(notifyAt)) : null;
@@ -109,6 +122,7 @@ export function measureSwitchover(traceText: string, downtimeRealMs: number): Sw
     drain !== null && inactivate !== null && Number.isFinite(downtimeRealMs) && downtimeRealMs > 0 ? (drain + inactivate) / downtimeRealMs : null;
   return {
     inflight_at_stop: open.size,
+    traced_requests: submitted,
     vcpu_pause_ms: round3(at(notifyAt) - at(stopAt)),
     drain_flush_ms: drain,
     inactivate_ms: inactivate,

@@ -34,7 +34,7 @@ describe('the block side of the switchover, from QEMU trace events', () => {
     // WHEN a switchover with two requests still open at the stop is measured against 50 ms of real downtime
     const m = measureSwitchover(switchover, 50);
     // THEN two requests were in flight, drain + flush took 4 ms, inactivation 0.9 ms, 9.8 % of the downtime
-    expect(m).toEqual({ inflight_at_stop: 2, vcpu_pause_ms: 2, drain_flush_ms: 4, inactivate_ms: 0.9, drain_share: 0.098 });
+    expect(m).toEqual({ inflight_at_stop: 2, traced_requests: 3, vcpu_pause_ms: 2, drain_flush_ms: 4, inactivate_ms: 0.9, drain_share: 0.098 });
   });
 
   it('says what it could not measure instead of making a figure up', () => {
