@@ -30,7 +30,7 @@ import type {
 import { migrateVm, type LiveMigrationSettings } from './migrate.js';
 import type { MigrationRecord } from './migration-record.js';
 import { lastGuestStat, runFiles, vmTap, type VmPlacement } from './qemu.js';
-import { measureDirtyRate, type DirtyRateMeasurement } from './dirty-rate.js';
+import { dirtyRateModes, measureDirtyRate, type DirtyRateMeasurement } from './dirty-rate.js';
 import { QmpClient } from './qmp.js';
 import type { LabVms } from './vms.js';
 import { netnsExists } from './netns.js';
@@ -212,7 +212,7 @@ export class LabDriver implements ComputeApi, MetricsSource {
     const v = this.vms.get(name);
     const qmp = await QmpClient.connect(runFiles(this.vms.labDir, v.name, v.host).qmp, 2000);
     try {
-      return await measureDirtyRate(qmp, calcMs);
+      return await measureDirtyRate(qmp, calcMs, dirtyRateModes(v.accel));
     } finally {
       qmp.close();
     }

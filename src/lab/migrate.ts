@@ -33,7 +33,7 @@ import {
   scheduleText,
   type ScheduleEvent,
 } from './nova-schedule.js';
-import { measureDirtyRate } from './dirty-rate.js';
+import { dirtyRateModes, measureDirtyRate } from './dirty-rate.js';
 import {
   lastGuestStat,
   migrationPort,
@@ -109,11 +109,16 @@ function defaultLoad(vm: VmPlacement): MigrationLoad {
  * `calc-dirty-rate` on the source over `calcMs` (0: not measured), and the guest's own STAT report
  * covering the same window (the first one printed after it ends; the guest reports every second).
  */
-async function measureBeforeMigration(src: QmpClient, console_: SerialConsole, calcMs: number): Promise<Partial<MigrationRecord>> {
+async function measureBeforeMigration(
+  src: QmpClient,
+  console_: SerialConsole,
+  calcMs: number,
+  accel: 'kvm' | 'tcg',
+): Promise<Partial<MigrationRecord>> {
   if (calcMs <= 0) return { dirty_rate_calc_problem: 'not measured (dirtyRateCalcMs 0)' };
   const from = console_.size();
   try {
-    const m = await measureDirtyRate(src, calcMs);
+    const m = await measureDirtyRate(src, calcMs, dirtyRateModes(accel));
     const after = console_.size();
     await console_.waitFor(/STAT [^\n]*\n/, after, 1500).catch(() => undefined);
     const guest = lastGuestStat(console_.read(from));
@@ -226,7 +231,7 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     const windowStart = Date.now();
     if (vm.load.diskLoad) await setDiskLoadPhase(srcConsole, 'before');
     // QEMU's own dirty rate just before the start, beside the guest's report for the same window.
-    dirty = await measureBeforeMigration(src, srcConsole, p.dirtyRateCalcMs ?? 1000);
+    dirty = await measureBeforeMigration(src, srcConsole, p.dirtyRateCalcMs ?? 1000, vm.accel);
     if (vm.load.diskLoad) {
       await sleep(Math.max(0, diskWindowMs - (Date.now() - windowStart)));
       await setDiskLoadPhase(srcConsole, 'during');

@@ -93,10 +93,13 @@ export function measureSwitchover(traceText: string, downtimeRealMs: number): Sw
   const lines = parseTraceLines(traceText);
   const missing = switchoverNotMeasured;
   if (lines.length === 0) return missing('no timestamped trace events in the source QEMU log (needs -msg timestamp=on and the log trace backend)');
-  const stopAt = lines.findIndex((l) => l.name === 'runstate_set' && /\(finish-migrate\)/.test(l.args));
-  const notifyAt = lines.findIndex((l, i) => i > stopAt && l.name === 'vm_state_notify' && /running 0\b/.test(l.args));
-  if (stopAt < 0 || notifyAt < 0)
-    return missing('no switchover to finish-migrate in the source trace (the migration did not reach its stop-and-copy phase)');
+  const stopAt = lines.findIndex((l) => l.name === 'runstate_set' && /new_state \d+ \(finish-migrate\)/.test(l.args));
+  if (stopAt < 0) return missing('no switchover to finish-migrate in the source trace (the migration did not reach its stop-and-copy phase)');
+  // A guest already paused (Nova's timeout action `pause`) goes to finish-migrate without a vCPU stop.
+  const wasPaused = /current_run_state \d+ \(paused\)/.test(lines[stopAt]!.args);
+  const notified = lines.findIndex((l, i) => i > stopAt && l.name === 'vm_state_notify' && /running 0\b/.test(l.args));
+  const notifyAt = notified >= 0 ? notified : wasPaused ? stopAt : -1;
+  if (notifyAt < 0) return missing('the source went to finish-migrate but its vCPUs never stopped in the trace (no vm_state_notify running 0)');
   const flushAt = lines.findIndex((l, i) => i > notifyAt && l.name === 'vm_stop_flush_all');
   const inactAt = lines.findIndex((l, i) => i > notifyAt && l.name === 'migration_block_activation' && /\binactive\b/.test(l.args));
   const completeAt = lines.findIndex((l, i) => i > inactAt && inactAt >= 0 && l.name === 'migration_precopy_complete');
@@ -115,6 +118,8 @@ export function measureSwitchover(traceText: string, downtimeRealMs: number): Sw
   const drain = flushAt >= 0 ? round3(at(flushAt) - at(notifyAt)) : null;
   const inactivate = inactAt >= 0 && completeAt >= 0 ? round3(at(completeAt) - at(inactAt)) : null;
   const reasons: string[] = [];
+  if (notified < 0)
+    reasons.push('the guest was paused before the switchover (timeout action pause): no vCPU stop to time; drain + flush timed from finish-migrate');
   if (drain === null) reasons.push('no vm_stop_flush_all after the stop');
   if (inactivate === null) reasons.push('no migration_block_activation inactive / migration_precopy_complete pair');
   if (!Number.isFinite(downtimeRealMs) || downtimeRealMs <= 0) reasons.push('no real downtime to divide by');
@@ -123,7 +128,7 @@ export function measureSwitchover(traceText: string, downtimeRealMs: number): Sw
   return {
     inflight_at_stop: open.size,
     traced_requests: submitted,
-    vcpu_pause_ms: round3(at(notifyAt) - at(stopAt)),
+    vcpu_pause_ms: notified >= 0 ? round3(at(notifyAt) - at(stopAt)) : null,
     drain_flush_ms: drain,
     inactivate_ms: inactivate,
     drain_share: share === null ? null : Math.round(share * 1e6) / 1e6,

@@ -47,7 +47,8 @@ export function dirtyRateTable(data: ReportData): Table {
     numeric: [3, 4, 5].map((i) => i + (several ? 1 : 0)),
     rows,
     note:
-      'QEMU: calc-dirty-rate on the source over 1 s just before the migration (dirty-bitmap mode: every page dirtied in the window, counted once; QEMU reports whole MiB/s). ' +
+      'QEMU: calc-dirty-rate on the source over 1 s just before the migration (dirty-bitmap under KVM: every page dirtied in the window, counted once; ' +
+      'page-sampling under TCG, where dirty-bitmap reads 0: 4096 sampled pages per GiB; QEMU reports whole MiB/s). ' +
       "Guest: the dirtier's own rate for the same second (pages it stored to ÷ time). The guest rewrites its working set round robin, so QEMU's distinct-page count reads lower " +
       'once the window covers more than one pass, and both read about 0 for an idle guest. This measured rate is what the lab driver gives the policy core instead of an assumed β.' +
       (problems.size ? ` Not measured: ${[...problems].join('; ')}.` : ''),

@@ -37,6 +37,30 @@ describe('the block side of the switchover, from QEMU trace events', () => {
     expect(m).toEqual({ inflight_at_stop: 2, traced_requests: 3, vcpu_pause_ms: 2, drain_flush_ms: 4, inactivate_ms: 0.9, drain_share: 0.098 });
   });
 
+  it('times drain + flush from finish-migrate when the guest was already paused (timeout action pause)', () => {
+    // GIVEN a guest paused by the driver before QEMU's own switchover
+    const paused = trace([
+      [0.1, 'runstate_set current_run_state 9 (running) new_state 4 (paused)'],
+      [0.101, 'vm_state_notify running 0 reason 4 (paused)'],
+      [0.102, 'vm_stop_flush_all ret 0'],
+      [2.0, 'runstate_set current_run_state 4 (paused) new_state 7 (finish-migrate)'],
+      [2.0015, 'vm_stop_flush_all ret 0'],
+      [2.002, 'migration_block_activation inactive'],
+      [2.003, 'migration_precopy_complete '],
+    ]);
+    // THEN the second drain + flush is the switchover's, with no vCPU stop to time, and it says so
+    expect(measureSwitchover(paused, 1000)).toEqual({
+      inflight_at_stop: 0,
+      traced_requests: 0,
+      vcpu_pause_ms: null,
+      drain_flush_ms: 1.5,
+      inactivate_ms: 1,
+      drain_share: 0.0025,
+      not_measured:
+        'the guest was paused before the switchover (timeout action pause): no vCPU stop to time; drain + flush timed from finish-migrate',
+    });
+  });
+
   it('says what it could not measure instead of making a figure up', () => {
     // GIVEN a trace without the inactivation pair and no real downtime
     const partial = switchover
