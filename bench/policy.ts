@@ -4,11 +4,8 @@
  * Targets at 10,000 VMs: safe <= 50 ms per decision, >= 20x faster than the literal transcription;
  * consolidate mode <= 50 ms per decision.
  */
-import { validateSpec } from '../src/config/load.js';
-import { decide } from '../src/policy/decide.js';
-import { decideLiteral } from '../src/policy/paper-literal.js';
-import { policyFromSpec } from '../src/policy/settings.js';
-import { syntheticCluster } from '../src/policy/synthetic-cluster.js';
+import { validateSpec } from '../src/config/index.js';
+import { decide, decideLiteral, policyFromSpec, syntheticCluster } from '../src/policy/index.js';
 
 const base = policyFromSpec(validateSpec({}).spec);
 const SIZES: ReadonlyArray<[number, number]> = [

@@ -11,8 +11,8 @@ if (which === 'bare') {
   new DataResource(stack, 'one', { input: { hello: 'world' } });
 } else {
   process.setSourceMapsEnabled(false); // as stacks/main.ts does
-  const { validateSpec } = await import('../src/config/load.js');
-  const { TestbedStack } = await import('../stacks/testbed-stack.js');
+  const { validateSpec } = await import('../src/config/index.js');
+  const { TestbedStack } = await import('../stacks/index.js');
   const computes = which === 'default' ? undefined : Number(which);
   const input = computes
     ? {

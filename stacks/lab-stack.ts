@@ -1,6 +1,7 @@
 import { type Construct } from 'constructs';
 import { LocalBackend, TerraformStack } from 'cdktf';
-import { PostDeployPhase } from '../src/constructs/post-deploy-phase.js';
+import { PostDeployPhase } from '../src/constructs/index.js';
+import { LAB_PHASES } from '../src/targets/index.js';
 
 export interface LabStackProps {
   /** sha256 of the spec: every phase re-runs when it changes. */
@@ -20,23 +21,11 @@ export interface LabStackProps {
 }
 
 /**
- * The lab's phases, in order. Each is one `terraform_data` resource that runs `testbed lab <phase> up`
- * and, on destroy, `testbed lab <phase> down` (destroy runs them in reverse order).
- */
-export const LAB_PHASES = [
-  { id: 'Preflight', name: 'preflight', description: 'check root, disk, packages and the QEMU version (installs what is missing)' },
-  { id: 'Hosts', name: 'hosts', description: 'network namespaces, the shared bridge and the shaped links' },
-  { id: 'Ceph', name: 'ceph', description: 'Ceph: mon, mgr, Filestore and Bluestore OSDs, pools and RBD images (playbooks, tag ceph)' },
-  { id: 'GuestImage', name: 'guest', description: 'the guest kernel and initramfs, built offline' },
-  { id: 'LoadBalancer', name: 'haproxy', description: 'HAProxy in the controller namespace, in front of the VMs' },
-  { id: 'Vms', name: 'vms', description: 'one small VM per pool, booted from RBD in the compute namespaces, added to HAProxy' },
-  { id: 'PolicyJob', name: 'policy', description: 'the migration-policy job, as a background service' },
-] as const;
-
-/**
  * The one-machine lab: only Terraform's built-in `terraform_data` resources with local-exec
  * provisioners, so `cdktf deploy lab` runs offline with no provider download. The work itself is
- * the project's CLI and playbooks; this stack only orders it and undoes it.
+ * the project's CLI and playbooks; this stack only orders it and undoes it. The phases are LAB_PHASES
+ * (src/targets/lab/registry.ts): each is one `terraform_data` resource that runs `testbed lab <phase> up`
+ * and, on destroy, `testbed lab <phase> down` (destroy runs them in reverse order).
  */
 export class LabStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: LabStackProps) {

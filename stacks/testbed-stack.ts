@@ -1,27 +1,29 @@
 import { Construct } from 'constructs';
 import { Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktf';
-import type { TestbedSpec } from '../src/config/schema.js';
-import { planTopology, type NodeKind } from '../src/config/topology.js';
+import { planTopology, type NodeKind, type TestbedSpec } from '../src/config/index.js';
 import {
   ComputeKeypairV2,
-  type ComputeVolumeAttachV2,
   ComputeServergroupV2,
   NetworkingFloatingipAssociateV2,
   NetworkingFloatingipV2,
+  NodeFlavors,
   OpenstackProvider,
-} from '../src/constructs/bindings.js';
-import { NodeFlavors } from '../src/constructs/node-flavors.js';
-import { OsdVolumes, type AttachedOsd } from '../src/constructs/osd-volumes.js';
-import { PostDeployPhase } from '../src/constructs/post-deploy-phase.js';
-import { TestbedSecurityGroups } from '../src/constructs/security-groups.js';
-import { TestbedNetwork } from '../src/constructs/testbed-network.js';
-import { TestbedNode, type NodeAddress } from '../src/constructs/testbed-node.js';
+  OsdVolumes,
+  PostDeployPhase,
+  TestbedNetwork,
+  TestbedNode,
+  TestbedSecurityGroups,
+  type AttachedOsd,
+  type ComputeVolumeAttachV2,
+  type NodeAddress,
+} from '../src/constructs/index.js';
+import { CLOUD_PHASES } from '../src/targets/index.js';
 
 export interface TestbedStackProps {
   readonly spec: TestbedSpec;
   /** sha256 of the spec (re-runs the post-deploy phases when it changes). */
   readonly specHash: string;
-  /** sha256 of templates/ and playbooks/ (likewise). */
+  /** sha256 of what the phases run (their `sources`: templates/ and playbooks/), likewise. */
   readonly configHash: string;
   /**
    * Terraform state file. Relative paths are resolved by Terraform from the stack's working
@@ -31,13 +33,6 @@ export interface TestbedStackProps {
    */
   readonly statePath?: string;
 }
-
-/** The post-deploy phases, in order: each runs `testbed phase <name>` (render, then ansible-playbook site.yml --tags <name>). */
-export const CLOUD_PHASES = [
-  { id: 'ConfigureCeph', name: 'ceph', description: 'configure Ceph (mons, mgrs, OSDs, pools, RBD images)' },
-  { id: 'ConfigureOpenstack', name: 'openstack', description: 'configure OpenStack (controllers, computes, HAProxy)' },
-  { id: 'StartPolicyJob', name: 'policy', description: 'start the migration-policy job' },
-] as const;
 
 /** The study's testbed on an existing OpenStack cloud: network, security groups, nodes, OSD volumes and the post-deploy phases. */
 export class TestbedStack extends TerraformStack {
@@ -164,7 +159,8 @@ export class TestbedStack extends TerraformStack {
     });
     new TerraformOutput(this, 'bastion_floating_ip', { value: floatingIp.address });
 
-    // Post-deploy phases: each renders the configuration from the spec plus these outputs and runs its plays.
+    // Post-deploy phases (CLOUD_PHASES, src/targets/cloud/registry.ts): each runs `testbed phase <name>`, which renders the
+    // configuration from the spec plus these outputs and runs site.yml with the phase's tags.
     const instanceIds = new TerraformLocal(
       this,
       'instance_ids',

@@ -5,9 +5,8 @@
  * code 2; a tool or lab phase that failed is its message and exit code 1; anything else is a bug,
  * printed with its stack, exit code 1.
  */
-import { LabPhaseError } from '../lab-phases/phase.js';
-import { PlaybookFailedError } from '../exec/ansible.js';
-import { ToolFailedError } from '../exec/runner.js';
+import { PlaybookFailedError, ToolFailedError } from '../exec/index.js';
+import { LabPhaseError } from '../targets/index.js';
 import { UsageError, type Command } from './command.js';
 import { commands } from './commands/index.js';
 

@@ -6,7 +6,6 @@
  * Cross-field rules live in `rules.ts`; loading and error reporting in `load.ts`.
  */
 import { z } from 'zod';
-import { MIGRATION_LOADS } from '../lab/migration-record.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a lowercase name of 1-31 letters, digits or dashes, starting with a letter');
 const positiveInt = z.number().int().positive();
@@ -19,6 +18,8 @@ const iniOverrides = z.record(z.string(), z.record(z.string(), z.union([z.string
 export const BACKENDS = ['filestore', 'bluestore'] as const;
 export type Backend = (typeof BACKENDS)[number];
 export const FLAVOR_NAMES = ['small', 'medium', 'large', 'xlarge'] as const;
+/** What the guest does during a migration: nothing, dirty memory, write to its disk, or both. */
+export const MIGRATION_LOADS = ['none', 'memory', 'disk', 'memory+disk'] as const;
 
 export type FlavorName = (typeof FLAVOR_NAMES)[number];
 

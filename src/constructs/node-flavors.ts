@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import type { NodeKind } from '../config/topology.js';
+import type { NodeKind } from '../config/index.js';
 import { ComputeFlavorV2 } from './bindings.js';
 
 export interface NodeSize {

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import type { PlannedOsd } from '../config/topology.js';
+import type { PlannedOsd } from '../config/index.js';
 import { BlockstorageVolumeV3, ComputeVolumeAttachV2 } from './bindings.js';
 
 export interface OsdVolumesProps {

@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import type { PortRange } from '../config/service-ports.js';
 import {
   APP_PORTS,
   CEPH_PORTS,
@@ -8,7 +7,8 @@ import {
   MIGRATION_PORTS,
   OPENSTACK_API_PORTS,
   SSH_PORTS,
-} from '../config/service-ports.js';
+  type PortRange,
+} from '../config/index.js';
 import { NetworkingSecgroupRuleV2, NetworkingSecgroupV2 } from './bindings.js';
 
 export interface TestbedSecurityGroupsProps {

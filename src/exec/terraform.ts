@@ -2,7 +2,9 @@
  * Which Terraform CLI cdktf runs, chosen here and nowhere else: `terraform` when it is on PATH, else
  * `tofu` (OpenTofu, which scripts/install-tofu.sh builds when neither is present). A
  * TERRAFORM_BINARY_NAME the user set wins. Terraform also gets the project's own CLI config
- * (`.testbed/terraform.rc`, gitignored), so it never reads or warns about the user's ~/.terraformrc.
+ * (`.testbed/terraform.rc`, gitignored), so it never reads or warns about the user's ~/.terraformrc
+ * (nor a TF_CLI_CONFIG_FILE set for other work). Where the project's filesystem mirror holds the
+ * OpenStack provider, that config installs the provider from there, with no registry.
  */
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -13,12 +15,56 @@ const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where scripts/install-tofu.sh puts OpenTofu by default (TOFU_BIN_DIR overrides it there). */
 export const TOFU_DEFAULT_DIR = '/usr/local/bin';
 
-const CLI_CONFIG = [
-  '# Written by src/exec/terraform.ts: the Terraform/OpenTofu CLI config for this project only (TF_CLI_CONFIG_FILE).',
-  '# No checkpoint calls; providers install as usual.',
-  'disable_checkpoint = true',
-  '',
-].join('\n');
+/** The OpenStack provider version the bindings are generated for, and that the filesystem mirror holds. */
+export const OPENSTACK_PROVIDER_VERSION = '3.4.0';
+/** The provider's addresses: Terraform's, and OpenTofu's name for the same provider. */
+const OPENSTACK_ADDRESSES = ['registry.terraform.io', 'registry.opentofu.org'].map((host) => `${host}/terraform-provider-openstack/openstack`);
+
+/** Terraform's name for this machine's platform, e.g. linux_amd64. */
+export function terraformPlatform(platform: string = process.platform, arch: string = process.arch): string {
+  const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
+  return `${platform}_${goArch[arch] ?? arch}`;
+}
+
+/** The project's filesystem mirror of providers (gitignored); scripts/install-openstack-provider.sh fills it. */
+export function providerMirror(root = PROJECT_ROOT): string {
+  return join(root, '.testbed', 'terraform-plugins');
+}
+
+/** Where the mirror keeps the OpenStack provider binary for this platform (Terraform's unpacked layout). */
+export function openstackProviderBinary(root = PROJECT_ROOT, platform = terraformPlatform()): string {
+  const v = OPENSTACK_PROVIDER_VERSION;
+  return join(providerMirror(root), OPENSTACK_ADDRESSES[0]!, v, platform, `terraform-provider-openstack_v${v}`);
+}
+
+/**
+ * The CLI config's text. Where the mirror holds the OpenStack provider, Terraform installs that
+ * provider from the mirror only (never from the registry) and every other provider as usual.
+ */
+export function cliConfig(root = PROJECT_ROOT): string {
+  const lines = [
+    '# Written by src/exec/terraform.ts: the Terraform/OpenTofu CLI config for this project only (TF_CLI_CONFIG_FILE).',
+    'disable_checkpoint = true',
+  ];
+  if (existsSync(openstackProviderBinary(root))) {
+    const addresses = `[${OPENSTACK_ADDRESSES.map((a) => JSON.stringify(a)).join(', ')}]`;
+    lines.push(
+      "# The OpenStack provider comes from the project's filesystem mirror (scripts/install-openstack-provider.sh); the rest as usual.",
+      'provider_installation {',
+      '  filesystem_mirror {',
+      `    path    = ${JSON.stringify(providerMirror(root))}`,
+      `    include = ${addresses}`,
+      '  }',
+      '  direct {',
+      `    exclude = ${addresses}`,
+      '  }',
+      '}',
+    );
+  } else {
+    lines.push('# No provider mirror yet (scripts/install-openstack-provider.sh makes one): providers install as usual.');
+  }
+  return lines.join('\n') + '\n';
+}
 
 /** The first executable `name` on PATH, or undefined. */
 export function onPath(name: string, path = process.env.PATH ?? ''): string | undefined {
@@ -47,9 +93,10 @@ export function terraformBinary(env: Readonly<Record<string, string | undefined>
 /** Writes the project's CLI config when it is absent or stale, and returns its absolute path. */
 export function projectCliConfig(root = PROJECT_ROOT): string {
   const file = join(root, '.testbed', 'terraform.rc');
-  if (!existsSync(file) || readFileSync(file, 'utf8') !== CLI_CONFIG) {
+  const text = cliConfig(root);
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== text) {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, CLI_CONFIG);
+    writeFileSync(file, text);
   }
   return file;
 }

@@ -7,9 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
-import type { Runner } from '../exec/runner.js';
-import type { TestbedSpec } from '../config/schema.js';
-import { specHash } from '../config/derived.js';
+import type { Runner } from '../exec/index.js';
+import { specHash, type TestbedSpec } from '../config/index.js';
 
 export interface Conditions {
   readonly collected_at: string;

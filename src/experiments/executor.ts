@@ -1,9 +1,9 @@
 /**
  * What the experiment runner drives: one implementation per target (the lab's QEMU + Ceph, a
- * deployed cloud through Nova), picked by `createExecutor` in `executors.ts`. The runner owns the
+ * deployed cloud through Nova), picked by `createExecutor` in src/targets/executors.ts. The runner owns the
  * matrix, the order, the records and the progress; an executor only does one step at a time.
  */
-import type { MigrationLoad, MigrationRecord } from '../lab/migration-record.js';
+import type { MigrationLoad, MigrationRecord } from './migration-record.js';
 import type { Conditions } from './conditions.js';
 import type { FioJobKind } from './fio.js';
 import type { ProbeGaps } from './results.js';

@@ -7,8 +7,7 @@
  * environment librados reads after the conf file: `CEPH_ARGS="--rbd_cache=false"` (the lab's
  * ceph.conf comes from `CEPH_CONF`; without it librados would read /etc/ceph).
  */
-import type { Runner } from '../exec/runner.js';
-import { ToolFailedError } from '../exec/runner.js';
+import { ToolFailedError, type Runner } from '../exec/index.js';
 
 export type FioJobKind = 'randwrite' | 'randread';
 export const FIO_JOBS: readonly FioJobKind[] = ['randwrite', 'randread'];

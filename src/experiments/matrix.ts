@@ -2,8 +2,8 @@
  * The experiment matrix: pool × flavor × load, `reps` migrations each, plus fio per pool
  * (each job × repeats). Built from the spec's `experiments` section and the CLI's overrides; pure.
  */
-import { MIGRATION_LOADS, type MigrationLoad } from '../lab/migration-record.js';
-import type { TestbedSpec } from '../config/schema.js';
+import type { MigrationLoad } from './migration-record.js';
+import { MIGRATION_LOADS, type TestbedSpec } from '../config/index.js';
 import { FIO_JOBS, type FioJobKind } from './fio.js';
 
 export interface MatrixOverrides {

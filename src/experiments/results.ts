@@ -10,9 +10,9 @@
  *
  * Pure: types and the arithmetic that derives a row from a `MigrationRecord`. I/O is in `results-store.ts`.
  */
-import { DISK_LOAD_PHASES } from '../lab/guest-disk-load.js';
-import type { MigrationLoad, MigrationRecord, MigrationStatus } from '../lab/migration-record.js';
-import { scheduleText, type ScheduleEvent } from '../lab/nova-schedule.js';
+import { DISK_LOAD_PHASES } from './block-io.js';
+import type { MigrationLoad, MigrationRecord, MigrationStatus } from './migration-record.js';
+import { scheduleText, type ScheduleEvent } from './nova-schedule.js';
 import type { FioJobKind, FioSummary } from './fio.js';
 
 export const RESULTS_FORMAT = 1;

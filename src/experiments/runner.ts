@@ -8,7 +8,7 @@
  *   recorded stays, `meta.interrupted` says why, and `resume` later runs only what is missing.
  * - Progress (cell, ETA from measured durations, last result) goes to `progress`.
  */
-import type { MigrationRecord } from '../lab/migration-record.js';
+import type { MigrationRecord } from './migration-record.js';
 import type { ExperimentExecutor, VmHandle } from './executor.js';
 import { parseFioJson } from './fio.js';
 import { cellLabel, type Cell, type FioCell, type Matrix, type MigrationCell } from './matrix.js';

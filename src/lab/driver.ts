@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ipJson } from '../exec/iproute2.js';
+import { ipJson } from '../exec/index.js';
 import type {
   BootRequest,
   ComputeApi,
@@ -26,9 +26,9 @@ import type {
   MigrationStatus,
   Server,
   VmMetrics,
-} from '../policy/interfaces.js';
+} from '../policy/index.js';
 import { migrateVm, type LiveMigrationSettings } from './migrate.js';
-import type { MigrationRecord } from './migration-record.js';
+import type { MigrationRecord } from '../experiments/index.js';
 import { lastGuestStat, runFiles, vmTap, type VmPlacement } from './qemu.js';
 import { dirtyRateModes, measureDirtyRate, type DirtyRateMeasurement } from './dirty-rate.js';
 import { QmpClient } from './qmp.js';

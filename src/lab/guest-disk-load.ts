@@ -8,36 +8,10 @@
  * guest clock stops while the VM is stopped, so a write held across the switchover shows the time
  * the guest ran, not the downtime; the downtime is in the record's own fields.
  */
+import { DISK_LOAD_PHASES, type DiskIoPhase, type DiskIoReport, type DiskLoadPhase } from '../experiments/index.js';
 import type { SerialConsole } from './qemu.js';
 
-export const DISK_LOAD_PHASES = ['before', 'during', 'after'] as const;
-export type DiskLoadPhase = (typeof DISK_LOAD_PHASES)[number];
-
-/** What the guest measured in one phase. */
-export interface DiskIoPhase {
-  /** Length of the phase, guest clock, s. */
-  readonly seconds: number;
-  /** Writes acknowledged in the phase. */
-  readonly writes: number;
-  readonly iops: number;
-  readonly mib_s: number;
-  readonly lat_mean_ms: number;
-  /** Nearest-rank 99th percentile of the phase's write latencies. */
-  readonly lat_p99_ms: number;
-  readonly lat_max_ms: number;
-}
-
-/** The guest's report of its disk load around one migration. */
-export interface DiskIoReport {
-  readonly mode: 'direct' | 'fsync';
-  readonly queue_depth: number;
-  readonly target_iops: number;
-  /** Writes that failed (not acknowledged). */
-  readonly errors: number;
-  readonly before: DiskIoPhase;
-  readonly during: DiskIoPhase;
-  readonly after: DiskIoPhase;
-}
+export { DISK_LOAD_PHASES, type DiskIoPhase, type DiskIoReport, type DiskLoadPhase };
 
 /** Parses a `DISKLOAD-<id> ...` line (without `DISKLOAD-<id> `); undefined for `none` (the guest has no disk load). */
 export function parseDiskLoadReport(line: string): DiskIoReport | undefined {

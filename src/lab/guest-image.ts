@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { execaRunner, type Runner } from '../exec/runner.js';
+import { execaRunner, type Runner } from '../exec/index.js';
 import { newcArchive, type CpioEntry } from './cpio.js';
 import { GUEST_MODULES, resolveGuestModules } from './kernel-modules.js';
 

@@ -2,7 +2,7 @@
  * Live migration of a lab VM between compute namespaces, over the tbf-shaped link:
  * 1. an incoming QEMU in the target namespace (`-incoming defer`, then `migrate-incoming tcp:<target ip>:<port>`);
  * 2. capabilities and parameters as Nova's libvirt driver sets them from `live_migration` (see
- *    nova-schedule.ts): postcopy-ram when permitted, auto-converge only without post-copy, the first
+ *    src/experiments/nova-schedule.ts): postcopy-ram when permitted, auto-converge only without post-copy, the first
  *    downtime step as downtime-limit; max-bandwidth far above the link unless `bandwidth_mib` caps it,
  *    so tc decides;
  * 3. `migrate`, then `query-migrate` until it ends, raising the downtime limit step by step and
@@ -18,10 +18,9 @@
  *    the block side of the switchover from the source's trace events (src/lab/switchover-trace.ts).
  * Every outcome becomes a `MigrationRecord`; a failed migration is never dropped.
  */
-import type { TestbedSpec } from '../config/schema.js';
 import { readFileSync, statSync } from 'node:fs';
-import { readDiskLoadReport, setDiskLoadPhase, type DiskIoReport } from './guest-disk-load.js';
-import type { MigrationLoad, MigrationRecord, MigrationStatus } from './migration-record.js';
+import type { TestbedSpec } from '../config/index.js';
+import type { MigrationLoad, MigrationRecord, MigrationStatus } from '../experiments/index.js';
 import { QmpClient } from './qmp.js';
 import {
   completionTimeoutS,
@@ -32,8 +31,9 @@ import {
   type NovaMigrationPlan,
   scheduleText,
   type ScheduleEvent,
-} from './nova-schedule.js';
+} from '../experiments/index.js';
 import { dirtyRateModes, measureDirtyRate } from './dirty-rate.js';
+import { readDiskLoadReport, setDiskLoadPhase, type DiskIoReport } from './guest-disk-load.js';
 import {
   lastGuestStat,
   migrationPort,

@@ -11,9 +11,8 @@
  *   link, bridge, address and qdisc in them. It refuses while a process still lives in one.
  */
 import { existsSync } from 'node:fs';
-import { ip, ipJson, listNetns, netnsPids, tc } from '../exec/iproute2.js';
-import { execaRunner, type Runner } from '../exec/runner.js';
-import type { LabHost, LabTopology } from '../config/lab-topology.js';
+import { execaRunner, ip, ipJson, listNetns, netnsPids, tc, type Runner } from '../exec/index.js';
+import type { LabHost, LabTopology } from '../config/index.js';
 
 export interface LabNetworkProps {
   readonly topology: LabTopology;

@@ -8,9 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { ip, netnsExec } from '../exec/iproute2.js';
-import { execaRunner, type Runner } from '../exec/runner.js';
-import type { LabHost, LabTopology } from '../config/lab-topology.js';
+import { execaRunner, ip, netnsExec, type Runner } from '../exec/index.js';
+import type { LabHost, LabTopology } from '../config/index.js';
 import { QmpClient } from './qmp.js';
 
 export const QEMU = 'qemu-system-x86_64';
@@ -322,7 +321,8 @@ export async function stopQemu(
   if (pid && isVmProcess(pid, files.qmp)) {
     try {
       const qmp = await QmpClient.connect(files.qmp, 2000);
-      await qmp.execute('quit').catch(() => {});
+      // A QEMU blocked on a storage cluster that is gone never answers: signals follow after 3 s.
+      await qmp.execute('quit', undefined, 3000).catch(() => {});
       qmp.close();
     } catch {
       /* fall through to signals */

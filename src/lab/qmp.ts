@@ -22,7 +22,25 @@ export class QmpError extends Error {
   }
 }
 
-type Pending = { command: string; resolve: (v: unknown) => void; reject: (e: Error) => void };
+/** A command QEMU did not answer in time (a hung or stopped QEMU, or one blocked on its storage). */
+export class QmpTimeoutError extends Error {
+  constructor(
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`QMP ${command}: no answer from QEMU within ${timeoutMs} ms`);
+    this.name = 'QmpTimeoutError';
+  }
+}
+
+/**
+ * How long a command may wait for QEMU's answer by default. Every QMP command the lab sends answers
+ * at once (`migrate` starts the job and returns; progress is polled), so this only ends waits on a
+ * QEMU that will never answer: stopped, hung, or blocked on a storage cluster that is gone.
+ */
+export const QMP_COMMAND_TIMEOUT_MS = 30_000;
+
+type Pending = { command: string; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 export class QmpClient {
   readonly events: QmpEvent[] = [];
@@ -33,24 +51,38 @@ export class QmpClient {
 
   private constructor(private readonly socket: Socket) {}
 
-  /** Connects, reads the greeting and negotiates capabilities. Retries until `timeoutMs` while QEMU starts. */
+  /**
+   * Connects, reads the greeting and negotiates capabilities. Retries until `timeoutMs` while QEMU
+   * starts; the whole connect, greeting and negotiation included, never takes much longer than that
+   * (a QEMU that accepts the connection but never greets, e.g. a stopped one, is given up on).
+   */
   static async connect(path: string, timeoutMs = 10_000): Promise<QmpClient> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        return await QmpClient.connectOnce(path);
+        return await QmpClient.connectOnce(path, Math.max(100, deadline - Date.now()));
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`QMP: cannot connect to ${path}: ${(err as Error).message}`, { cause: err });
+        if (Date.now() >= deadline) throw new Error(`QMP: cannot connect to ${path}: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 100));
       }
     }
   }
 
-  private static connectOnce(path: string): Promise<QmpClient> {
-    return new Promise((resolve, reject) => {
+  private static connectOnce(path: string, greetingTimeoutMs: number): Promise<QmpClient> {
+    return new Promise((resolvePromise, rejectPromise) => {
       const socket = createConnection(path);
       const client = new QmpClient(socket);
       let greeted = false;
+      const timer = setTimeout(() => reject(new Error(`no QMP greeting within ${greetingTimeoutMs} ms`)), greetingTimeoutMs);
+      const resolve = (c: QmpClient) => {
+        clearTimeout(timer);
+        resolvePromise(c);
+      };
+      const reject = (e: Error) => {
+        clearTimeout(timer);
+        rejectPromise(e);
+        socket.destroy();
+      };
       socket.setEncoding('utf8');
       socket.once('error', (e) => {
         if (!greeted) reject(e);
@@ -65,7 +97,7 @@ export class QmpClient {
           const msg = JSON.parse(line) as Record<string, unknown>;
           if (!greeted && 'QMP' in msg) {
             greeted = true;
-            client.execute('qmp_capabilities').then(() => resolve(client), reject);
+            client.execute('qmp_capabilities', undefined, greetingTimeoutMs).then(() => resolve(client), reject);
             continue;
           }
           client.dispatch(msg);
@@ -73,7 +105,10 @@ export class QmpClient {
       });
       socket.on('close', () => {
         client.closedError = new Error(`QMP: connection to ${path} closed`);
-        for (const p of client.pending.values()) p.reject(client.closedError);
+        for (const p of client.pending.values()) {
+          clearTimeout(p.timer);
+          p.reject(client.closedError);
+        }
         client.pending.clear();
         if (!greeted) reject(client.closedError);
       });
@@ -94,17 +129,23 @@ export class QmpClient {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
+    clearTimeout(p.timer);
     if ('error' in msg) {
       const e = msg.error as { class: string; desc: string };
       p.reject(new QmpError(p.command, e.class, e.desc));
     } else p.resolve(msg.return);
   }
 
-  execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T> {
+  /** Sends one command; rejects with {@link QmpTimeoutError} when QEMU does not answer within `timeoutMs`. */
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = QMP_COMMAND_TIMEOUT_MS): Promise<T> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = String(this.nextId++);
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new QmpTimeoutError(command, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject, timer });
       this.socket.write(`${JSON.stringify(args ? { execute: command, arguments: args, id } : { execute: command, id })}\n`);
     });
   }

@@ -18,7 +18,10 @@
  * submission trace event, so they are not counted. QEMU's `query-blockstats` has no in-flight count
  * and `query-migrate` no block figure, so these trace events are the only source.
  */
+import { switchoverNotMeasured, type SwitchoverBlockIo } from '../experiments/index.js';
 import type { QmpClient } from './qmp.js';
+
+export { switchoverNotMeasured, type SwitchoverBlockIo };
 
 /** The trace events the measurement needs, enabled on the source just before `migrate`. */
 export const SWITCHOVER_TRACE_EVENTS = [
@@ -31,36 +34,6 @@ export const SWITCHOVER_TRACE_EVENTS = [
   'virtio_blk_handle_read',
   'virtio_blk_rw_complete',
 ] as const;
-
-/** The block side of one switchover; a figure that could not be measured is null and `not_measured` says why. */
-export interface SwitchoverBlockIo {
-  /** virtio-blk read/write requests submitted and not completed when the vCPUs had stopped. */
-  readonly inflight_at_stop: number | null;
-  /** virtio-blk read/write requests the trace saw submitted from the start of tracing to the stop (shows the count had I/O to see). */
-  readonly traced_requests: number | null;
-  /** runstate finish-migrate → vCPUs paused (vm_state_notify), ms. */
-  readonly vcpu_pause_ms: number | null;
-  /** vm_state_notify → vm_stop_flush_all: bdrv_drain_all + bdrv_flush_all, ms. */
-  readonly drain_flush_ms: number | null;
-  /** migration_block_activation inactive → migration_precopy_complete: bdrv_inactivate_all, ms. */
-  readonly inactivate_ms: number | null;
-  /** (drain_flush_ms + inactivate_ms) ÷ the real downtime (STOP → RESUME). */
-  readonly drain_share: number | null;
-  readonly not_measured?: string;
-}
-
-/** Every figure null, with the reason. */
-export function switchoverNotMeasured(why: string): SwitchoverBlockIo {
-  return {
-    inflight_at_stop: null,
-    traced_requests: null,
-    vcpu_pause_ms: null,
-    drain_flush_ms: null,
-    inactivate_ms: null,
-    drain_share: null,
-    not_measured: why,
-  };
-}
 
 /** Turns the trace events on (`trace-event-set-state`); an event this QEMU does not have is an error. */
 export async function enableSwitchoverTrace(qmp: QmpClient, enable = true): Promise<void> {

@@ -3,9 +3,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execaRunner, type Runner } from '../exec/runner.js';
-import type { LabHost, LabTopology } from '../config/lab-topology.js';
-import { ipAt } from '../config/topology.js';
+import { execaRunner, type Runner } from '../exec/index.js';
+import { ipAt, type LabHost, type LabTopology } from '../config/index.js';
 import {
   DEFAULT_VERIFY_DISK_BLOCKS,
   DEFAULT_VERIFY_MEMORY_PCT,

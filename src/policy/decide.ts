@@ -16,7 +16,7 @@
 import { classifyPaper, classifySafe, type Classification } from './classify.js';
 import type { ClusterSnapshot, HostView, MigrationPlan, PlanAction, VmDecision, VmState, VmView } from './interfaces.js';
 import { planConsolidation, type ConsolidateVm } from './consolidate.js';
-import { estimatePrecopy } from './precopy.js';
+import { estimateMigration, TEXTBOOK } from './precopy.js';
 import { UNKNOWN_DIRTY_BETA, validatePolicy, type PolicySettings } from './settings.js';
 
 const MIB = 1024 * 1024;
@@ -112,7 +112,12 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
     const c: Classification = safe ? classifySafe(input, s, previous) : classifyPaper(input, s);
     const coolUntil = snapshot.memory.cooldownUntil[vm.id];
     const cooling = safe && coolUntil !== undefined && coolUntil > now;
-    const pre = estimatePrecopy({ memoryBytes: vm.memoryMiB * MIB, dirtyBytesPerS: dirty, bandwidthBytesPerS: bandwidth, downtimeMs: s.downtimeMs });
+    const pre = estimateMigration(s.precopy ?? TEXTBOOK, {
+      memoryBytes: vm.memoryMiB * MIB,
+      dirtyBytesPerS: dirty,
+      bandwidthBytesPerS: bandwidth,
+      downtimeMs: s.downtimeMs,
+    });
     let reason = c.reason;
     if (vm.dirtyRateSource && vm.dirtyBytesPerS !== undefined) reason += `; dirty rate ${f(vm.dirtyBytesPerS / MIB)} MiB/s (${vm.dirtyRateSource})`;
     if (cooling) reason += `; in cooldown until ${new Date(coolUntil!).toISOString()}`;

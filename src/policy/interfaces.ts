@@ -11,7 +11,7 @@
  *
  * Implementations: Nova (`nova-compute.ts`, `nova-metrics.ts`, `nova-client.ts`), HAProxy (`haproxy-lb.ts`), trace replay
  * (`trace-source.ts`), and the one-machine lab (QEMU VMs in network namespaces; provided by the lab
- * driver and wired in `drivers.ts`).
+ * driver and wired in src/targets/drivers.ts).
  */
 
 /** A percentage, 0..100. */

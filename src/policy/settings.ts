@@ -6,7 +6,8 @@
  * the core never runs on settings built by hand in a test, a benchmark or the simulator that the
  * schema never saw.
  */
-import type { TestbedSpec } from '../config/schema.js';
+import type { TestbedSpec } from '../config/index.js';
+import type { PrecopyModel } from './precopy.js';
 
 export type PolicyMode = 'paper' | 'safe' | 'consolidate';
 export const POLICY_MODES: readonly PolicyMode[] = ['safe', 'paper', 'consolidate'];
@@ -43,6 +44,8 @@ export interface PolicySettings {
   readonly migrationBytesPerS: number;
   /** Pre-copy stop condition: the remaining dirty memory must fit this downtime, ms. */
   readonly downtimeMs: number;
+  /** The pre-copy model that estimates a migration's traffic, time and convergence. @default the textbook model */
+  readonly precopy?: PrecopyModel;
 }
 
 /** β assumed when a VM's dirty rate is unknown (a busy guest: pre-copy moves about 2× its memory). */

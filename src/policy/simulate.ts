@@ -12,8 +12,8 @@
  * - Initial placement is first-fit in host-id order by nominal MIPS (PE cap) and RAM, not PABFD.
  * - The policy is the core's (`decide()`); the baselines run under `--accounting cloudsim` only
  *   (cloudsim-sim.ts). State 3's CREATE cannot be honoured in a replay: counted, not applied.
- * - Migration time comes from the pre-copy model (RAM, dirty rate = `dirtyRatio` × bandwidth, half of the
- *   1 Gbit/s link as in CloudSim), not RAM/62.5 s; during it the VM gets 90 % of its demand (PDM).
+ * - Migration time comes from the pre-copy model (`precopy`: textbook or fitted to the lab's migrations; RAM,
+ *   dirty rate = `dirtyRatio` × bandwidth, half of the 1 Gbit/s link as in CloudSim), not RAM/62.5 s; during it the VM gets 90 % of its demand (PDM).
  *   The 10 % reservation on the target is not modelled. A migration ends within its step.
  * - The "demand exactly 0 removes the VM for good" quirk is not replicated: VMs live the whole day.
  * - The traces have no RAM: a VM's RAM % is set equal to its CPU %, so both readings of "RAM||CPU"
@@ -21,7 +21,7 @@
  */
 import { decide } from './decide.js';
 import type { ClusterSnapshot, HostView, VmState, VmView } from './interfaces.js';
-import { estimatePrecopy } from './precopy.js';
+import { estimateMigration, TEXTBOOK, type PrecopyModel } from './precopy.js';
 import type { PolicySettings } from './settings.js';
 import type { TraceSet } from './traces.js';
 
@@ -55,6 +55,12 @@ export interface SimulateOptions {
   readonly hosts?: number;
   /** Dirty rate as a fraction of the migration bandwidth, for the pre-copy model. @default 0.1 */
   readonly dirtyRatio?: number;
+  /**
+   * The pre-copy model for migration times (and for the core's traffic estimates). The simulated VMs' memory
+   * is all resident and all of it may be dirtied (the traces say nothing of either).
+   * @default the textbook model
+   */
+  readonly precopy?: PrecopyModel;
   /** Keep the per-step figures (hosts active, migrations). @default true */
   readonly keepSeries?: boolean;
 }
@@ -98,7 +104,8 @@ interface SimHost {
 }
 
 export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): SimulationResult {
-  const s = o.settings;
+  const precopy = o.precopy ?? o.settings.precopy ?? TEXTBOOK;
+  const s = { ...o.settings, precopy };
   const nHosts = o.hosts ?? 800;
   const dirtyRatio = o.dirtyRatio ?? 0.1;
   const steps = Math.min(...traces.vms.map((v) => v.cpu.length));
@@ -238,7 +245,7 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
           tainted.add(target.id);
           continue;
         }
-        const est = estimatePrecopy({
+        const est = estimateMigration(precopy, {
           memoryBytes: v.type.ramMb * MIB,
           dirtyBytesPerS: dirtyRatio * bandwidth,
           bandwidthBytesPerS: bandwidth,

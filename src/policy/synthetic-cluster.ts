@@ -3,7 +3,7 @@
  * round-robin over `hosts` hosts (16 vCPUs, 64 GiB each), each VM 2 vCPUs and 2 GiB with a skewed
  * CPU/RAM mix so that every state occurs. Host use is the sum of its VMs' shares.
  */
-import { seededRandom } from '../util/seeded-random.js';
+import { seededRandom } from '../util/index.js';
 import type { ClusterSnapshot, HostView, VmView } from './interfaces.js';
 
 const MIB = 1024 * 1024;

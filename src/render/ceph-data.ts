@@ -4,16 +4,12 @@
  * - cloud: 3 mons on their hosts' testbed addresses, public + cluster networks, the spec's pool
  *   defaults, Filestore/Bluestore sizes, and a raised `mon_max_pg_per_osd` when the pools need it;
  * - lab: 1 mon (`controller`) on the lab controller's address or --mon-host, failure domain osd,
- *   every path under `<lab.dir>/ceph`, and the settings /work/shared/docs/lab-ceph.md found necessary.
+ *   every path under `<lab.dir>/ceph`, and the settings /work/shared/docs/lab-ceph.md found necessary;
+ *   for the lab's container hosts (`labHosts`), the monitor on the planned host and Debian's paths.
  */
-import { parseCidr } from '../config/cidr.js';
-import { CEPH_MON_MAX_PG_PER_OSD, osdCount } from '../config/rules.js';
-import { type BACKENDS, type TestbedSpec } from '../config/schema.js';
-import { hostsWithRole } from '../config/topology.js';
-import type { CephConfData } from '../templates/ceph-conf.js';
-import { monAddrs } from '../templates/ceph-conf.js';
-import type { CephKeyringData, CephKeyringEntity } from '../templates/ceph-keyring.js';
-import type { CephxEntity } from '../secrets/secrets.js';
+import { CEPH_MON_MAX_PG_PER_OSD, hostsWithRole, osdCount, parseCidr, type BACKENDS, type TestbedSpec } from '../config/index.js';
+import { monAddrs, type CephConfData, type CephKeyringData, type CephKeyringEntity } from '../templates/index.js';
+import type { CephxEntity } from '../secrets/index.js';
 import { hostIp, type RenderContext } from './render-context.js';
 
 const MIB = 1024 * 1024;
@@ -54,14 +50,15 @@ function hasBackend(spec: TestbedSpec, backend: 'filestore' | 'bluestore'): bool
 export function cephConfData(ctx: RenderContext): CephConfData {
   const { spec } = ctx;
   if (ctx.target === 'lab') {
-    const monIp = ctx.monHost ?? ctx.lab.controller.ip;
+    const hosts = ctx.labHosts;
+    const monIp = hosts?.mon.ip ?? ctx.monHost ?? ctx.lab.controller.ip;
     const pool = ctx.lab.pools[0]!;
     return {
       fsid: ctx.fsid,
-      monInitialMembers: [ctx.lab.controller.name],
+      monInitialMembers: [hosts?.mon.name ?? ctx.lab.controller.name],
       monHost: [monAddrs(monIp)],
       // With --mon-host outside the lab range (127.0.0.1 for the roles' test), every daemon binds there.
-      publicNetwork: inCidr(monIp, spec.lab.cidr) ? spec.lab.cidr : `${monIp}/32`,
+      publicNetwork: hosts ? hosts.cidr : inCidr(monIp, spec.lab.cidr) ? spec.lab.cidr : `${monIp}/32`,
       clusterNetwork: null,
       pool: { size: spec.lab.pool_size, minSize: pool.min_size, pgNum: spec.lab.pool_pg_num },
       chooseleafType: 0,
@@ -69,7 +66,8 @@ export function cephConfData(ctx: RenderContext): CephConfData {
       osdMemoryTargetBytes: LAB_OSD_MEMORY_TARGET_BYTES,
       filestore: { journalSizeMb: spec.lab.filestore_journal_mib, shortObjectNames: true },
       bluestore: { dbSizeBytes: null, walSizeBytes: null, blockFileBytes: spec.lab.bluestore_file_gib * GIB },
-      lab: { cephDir: ctx.labCephDir },
+      // Container hosts: Debian's paths (/etc/ceph, /var/lib/ceph, /run/ceph, /var/log/ceph).
+      lab: { cephDir: hosts ? null : ctx.labCephDir },
       overrides: spec.ceph.overrides,
     };
   }

@@ -1,5 +1,5 @@
 /** cinder.conf data: one RBD backend (and volume type) per Ceph pool. Pure. */
-import type { CinderBackend, CinderConfData } from '../templates/cinder-conf.js';
+import type { CinderBackend, CinderConfData } from '../templates/index.js';
 import {
   RBD_USER,
   cephConfPath,

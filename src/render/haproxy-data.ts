@@ -1,8 +1,7 @@
 /** haproxy.cfg data: API frontends on the VIP (cloud), the app backend, stats and the runtime socket. Pure. */
-import { HAPROXY_PORTS, OPENSTACK_API_PORTS } from '../config/service-ports.js';
-import type { HaproxyApi, HaproxyCfgData } from '../templates/haproxy-cfg.js';
+import { HAPROXY_PORTS, hostsWithRole, OPENSTACK_API_PORTS } from '../config/index.js';
+import type { HaproxyApi, HaproxyCfgData } from '../templates/index.js';
 import { password } from './openstack-data.js';
-import { hostsWithRole } from '../config/topology.js';
 import { apiVip, controllers, hostIp, type RenderContext } from './render-context.js';
 
 /** The backend the policy job drives (`set weight app/<vm> <w>`). */

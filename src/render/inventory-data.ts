@@ -5,7 +5,7 @@
  * one; OSD device paths from the outputs' volume ids. lab: the lab's controller and computes,
  * `ansible_connection: local` (the lab's plays enter the namespaces themselves). Pure.
  */
-import type { HostRole } from '../config/topology.js';
+import type { HostRole } from '../config/index.js';
 import { volumeTypes } from './cinder-data.js';
 import { apiVip, hostIp, type RenderContext } from './render-context.js';
 import { virtioDiskPath } from './tf-outputs.js';

@@ -1,5 +1,5 @@
 /** nova.conf data for each controller and compute host. Pure. */
-import type { NovaConfData, NovaLiveMigration } from '../templates/nova-conf.js';
+import type { NovaConfData, NovaLiveMigration } from '../templates/index.js';
 import {
   cephConfPath,
   RBD_USER,

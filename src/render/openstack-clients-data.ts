@@ -2,8 +2,8 @@
  * clouds.yaml (the policy job's credentials for the testbed's own OpenStack) and policy/policy.yaml
  * (the policy job's spec). Pure.
  */
-import type { TestbedSpec } from '../config/schema.js';
-import type { PasswordName } from '../secrets/secrets.js';
+import type { TestbedSpec } from '../config/index.js';
+import type { PasswordName } from '../secrets/index.js';
 import { RABBITMQ_USER, keystoneUrl, password } from './openstack-data.js';
 import type { RenderContext } from './render-context.js';
 

@@ -2,7 +2,7 @@
  * Values nova.conf, cinder.conf, haproxy.cfg and clouds.yaml must agree on: endpoints, the message
  * queue and database URLs, the RBD client. Pure.
  */
-import type { PasswordName } from '../secrets/secrets.js';
+import type { PasswordName } from '../secrets/index.js';
 import { apiVip, controllers, type RenderContext } from './render-context.js';
 
 export const RABBITMQ_USER = 'openstack';

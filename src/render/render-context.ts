@@ -2,15 +2,25 @@
  * Everything a render needs, resolved once: the spec, the target, the plans, the secrets and the
  * Terraform outputs. Every `*-data.ts` builder is a pure function of this.
  */
-import { cephFsid } from '../config/derived.js';
-import { planLabTopology, type LabTopology } from '../config/lab-topology.js';
-import type { TestbedSpec } from '../config/schema.js';
-import { planTopology, type PlannedHost, type Topology } from '../config/topology.js';
-import type { Secrets } from '../secrets/secrets.js';
+import { cephFsid, planLabTopology, planTopology, type LabTopology, type PlannedHost, type TestbedSpec, type Topology } from '../config/index.js';
+import type { Secrets } from '../secrets/index.js';
 import type { TfInventory } from './tf-outputs.js';
 
 export type RenderTarget = 'cloud' | 'lab';
 export const RENDER_TARGETS: readonly RenderTarget[] = ['cloud', 'lab'];
+
+/**
+ * The lab's container hosts (src/lab/hosts), for which Ceph runs on a host configured as a cloud VM
+ * is: Debian's packages, units and paths (/etc/ceph, /var/lib/ceph), its monitor on that host's
+ * address on the hosts' bridge. Derive it from the host plan (`labHostsRender` in
+ * src/lab/hosts/site-inventory.ts), so the rendered ceph.conf and the inventory never disagree.
+ */
+export interface LabHostsRender {
+  /** The hosts' range on the lab bridge (ceph.conf's public_network). */
+  readonly cidr: string;
+  /** The host that runs the monitor: its name (monitor id) and address. */
+  readonly mon: { readonly name: string; readonly ip: string };
+}
 
 export interface RenderInput {
   readonly spec: TestbedSpec;
@@ -23,6 +33,12 @@ export interface RenderInput {
    * @default - the lab controller's address (planLabTopology(spec).controller.ip)
    */
   readonly monHost?: string;
+  /**
+   * Lab only: render Ceph for the lab's container hosts instead of the namespace lab (every Ceph
+   * file under `<lab.dir>/ceph`). Overrides `monHost`.
+   * @default - the namespace lab
+   */
+  readonly labHosts?: LabHostsRender;
   /**
    * The TestbedStack's `testbed_inventory` output (cloud only).
    * @default - the planned addresses, without OSD device paths

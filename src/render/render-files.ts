@@ -2,13 +2,15 @@
  * The whole output tree of `testbed render`, as data: each file's path (relative to the output
  * folder), content and mode. Pure; `write-tree.ts` puts it on disk.
  */
-import { renderCephConf } from '../templates/ceph-conf.js';
-import { renderCephKeyring } from '../templates/ceph-keyring.js';
-import { renderCinderConf } from '../templates/cinder-conf.js';
-import { renderHaproxyCfg } from '../templates/haproxy-cfg.js';
-import { renderLibvirtSecret } from '../templates/libvirt-secret.js';
-import { renderNovaConf } from '../templates/nova-conf.js';
-import { renderYamlFile } from '../templates/yaml-file.js';
+import {
+  renderCephConf,
+  renderCephKeyring,
+  renderCinderConf,
+  renderHaproxyCfg,
+  renderLibvirtSecret,
+  renderNovaConf,
+  renderYamlFile,
+} from '../templates/index.js';
 import { cephConfData, cephKeyrings } from './ceph-data.js';
 import { cinderConfData, cinderConfs } from './cinder-data.js';
 import { haproxyCfgData } from './haproxy-data.js';

@@ -4,10 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { specHash } from '../config/derived.js';
-import type { TestbedSpec } from '../config/schema.js';
-import { loadOrCreateSecrets, secretsPath } from '../secrets/store.js';
-import { renderContext, type RenderTarget } from './render-context.js';
+import { specHash, type TestbedSpec } from '../config/index.js';
+import { loadOrCreateSecrets, secretsPath } from '../secrets/index.js';
+import { renderContext, type LabHostsRender, type RenderTarget } from './render-context.js';
 import { renderFiles } from './render-files.js';
 import type { TfInventory } from './tf-outputs.js';
 import { manifestOf, writeTree, type WriteResult } from './write-tree.js';
@@ -20,6 +19,8 @@ export interface RenderOptions {
   readonly outDir?: string;
   /** @default - the lab controller's address */
   readonly monHost?: string;
+  /** Lab only: Ceph for the lab's container hosts. @default - the namespace lab */
+  readonly labHosts?: LabHostsRender;
   /** @default - planned addresses only */
   readonly tfOutputs?: TfInventory;
   /** Whether this machine has /dev/kvm (lab virt_type when lab.accel is auto). @default - probed */
@@ -51,6 +52,7 @@ export function renderTestbed(options: RenderOptions): RenderResult {
     secrets,
     outDir,
     monHost: options.monHost,
+    labHosts: options.labHosts,
     tfOutputs: options.tfOutputs,
     hostHasKvm: options.hostHasKvm ?? existsSync('/dev/kvm'),
   });

@@ -20,7 +20,7 @@
  * repetitions happened to show.
  */
 
-import { seededRandom } from '../util/seeded-random.js';
+import { seededRandom } from '../util/index.js';
 
 /** The seeded PRNG the bootstrap draws from, under its algorithm's name. */
 export { seededRandom as mulberry32 };

@@ -2,7 +2,7 @@
  * The report's dirty-rate comparison: QEMU's own `calc-dirty-rate` on the source just before each
  * migration beside the guest's own report for the same window, per cell. Pure.
  */
-import type { MigrationRow } from '../experiments/results.js';
+import type { MigrationRow } from '../experiments/index.js';
 import { spread } from './stats.js';
 import type { ReportData } from './summarize.js';
 import { fmt, fmtSpread, type Table } from './tables.js';

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Runner } from '../exec/runner.js';
+import type { Runner } from '../exec/index.js';
 import { readRun, writeAtomic } from '../experiments/results-store.js';
 import { allFigures } from './charts.js';
 import { renderHtml } from './html.js';

@@ -10,7 +10,7 @@
  * Both use the line rate (10⁹ bit/s) and ignore Ethernet, TCP and migration-stream overhead, so
  * the real minimum is higher. Pure: the sentences are built from the run's recorded conditions.
  */
-import type { Conditions } from '../experiments/conditions.js';
+import type { Conditions } from '../experiments/index.js';
 import { STUDY_CLAIMS, STUDY_FLAVOR_RAM_GIB, STUDY_LINK_MBIT, STUDY_TABLE_IV, isStudyFlavor, studyTimeFor, type StudyTime } from './study.js';
 import type { MigrationCellSummary } from './summarize.js';
 

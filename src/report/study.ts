@@ -9,7 +9,7 @@
  * sizes are the spec's defaults (src/config/schema.ts), which transcribe the study's testbed; issue
  * 13 agrees for the XL flavor (16 GB). Add a value only with its source.
  */
-import type { FlavorName } from '../config/schema.js';
+import type { FlavorName } from '../config/index.js';
 
 export const STUDY_CITATION =
   'V. A. Prabha and P. Varalakshmi, "Live Migration of Virtual Machines with Software Defined Storage" (ejmcm.com, ISSN 2515-8260)';

@@ -2,12 +2,13 @@
  * From stored runs to the report's numbers: the Table IV cells (flavor × backend × load), the fio
  * cells (backend × job) and the Bluestore/Filestore ratios. Pure; the inputs come from `readRun`.
  */
-import type { Conditions } from '../experiments/conditions.js';
-import type { FioRow, MigrationRow, RunResults } from '../experiments/results.js';
-import { DISK_LOAD_PHASES, type DiskLoadPhase } from '../lab/guest-disk-load.js';
+import type { Conditions, DiskLoadPhase, FioRow, MigrationRow, RunResults } from '../experiments/index.js';
 import { checkStudyFigures, compareWithStudy, type StudyCellComparison, type StudyFigureCheck } from './study-compare.js';
 import { bootstrapRatioOfMeans, seedOf, type BootstrapResult } from './bootstrap.js';
 import { ratioOf, spread, type Ratio, type Spread } from './stats.js';
+
+/** The disk load's phases (the experiments' DISK_LOAD_PHASES, kept here so the report does not load the experiments face and zod). */
+const PHASES: readonly DiskLoadPhase[] = ['before', 'during', 'after'];
 
 /** QEMU's target page on x86: its `ram.normal` and `ram.duplicate` (zero) counters count 4 KiB pages. */
 export const PAGE_BYTES = 4096;
@@ -182,7 +183,7 @@ export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
       dirtyRateGuest: pick((r) => r.dirty_rate_guest_mib_s ?? Number.NaN),
       samples: { total: ok.map((r) => r.total_ms), downtimeReal: ok.map((r) => r.downtime_real_ms) },
       diskIo: Object.fromEntries(
-        DISK_LOAD_PHASES.map((ph) => [
+        PHASES.map((ph) => [
           ph,
           {
             iops: pick((r) => r.disk_io?.[ph].iops ?? Number.NaN),

@@ -2,7 +2,7 @@
  * The report's tables as plain data (title, header, rows of text), so that Markdown and HTML are
  * two renderings of the same content. Also the notes on unfair comparisons. Pure.
  */
-import type { Conditions } from '../experiments/conditions.js';
+import type { Conditions } from '../experiments/index.js';
 import type { BootstrapResult } from './bootstrap.js';
 import { dirtyRateTable } from './dirty-rate-table.js';
 import type { Spread } from './stats.js';

@@ -23,8 +23,11 @@ export interface CephConfData {
   readonly filestore: { readonly journalSizeMb: number; readonly shortObjectNames: boolean } | null;
   /** Bluestore settings, or null when no OSD uses Bluestore. */
   readonly bluestore: { readonly dbSizeBytes: number | null; readonly walSizeBytes: number | null; readonly blockFileBytes: number | null } | null;
-  /** Lab-only paths and health settings, or null for the cloud. */
-  readonly lab: { readonly cephDir: string } | null;
+  /**
+   * Lab-only health settings, or null for the cloud; `cephDir` puts every Ceph path under it (the
+   * namespace lab), null keeps Debian's paths (the lab's container hosts).
+   */
+  readonly lab: { readonly cephDir: string | null } | null;
   /** `ceph.overrides` from the spec, layered last. */
   readonly overrides: IniOverrides;
 }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from '../../src/cli/command.js';
 import { findCommand, main, reportError } from '../../src/cli/main.js';
 import { ToolFailedError } from '../../src/exec/runner.js';
-import { INSTALL_SCRIPT } from '../../src/lab-phases/preflight.js';
+import { INSTALL_SCRIPT } from '../../src/targets/lab/phases/preflight.js';
 
 const STACK_LINE = /^ {4}at /m;
 
@@ -147,6 +147,17 @@ const table: BadInvocation[] = [
     what: 'start --pools naming no pool of the spec',
     args: () => ['start', '--pools', 'ssd', '--out', out],
     message: /^--pools: unknown "ssd"; allowed: filestore, bluestore/,
+  },
+  {
+    what: 'policy calibrate of a folder that is not a run',
+    args: () => ['policy', 'calibrate', '--results', join(dir, 'no-run')],
+    message: /no-run\/results\.json: not found; expected a run folder made by `testbed experiment run`/,
+  },
+  {
+    what: 'policy simulate --precopy naming a file that is not there',
+    args: () => ['policy', 'simulate', '--trace', 'test/fixtures/results-small/migrations.csv', '--precopy', join(dir, 'none.json')],
+    message:
+      /^--precopy: .*none\.json: not found; expected a calibration file written by `testbed policy calibrate --out FILE`; allowed: textbook, fitted/,
   },
   {
     what: 'an unknown option',

@@ -1,5 +1,5 @@
 /** A scripted `ExperimentExecutor` that records every call; migrations follow the physics of a 1 Gbit link. */
-import type { MigrationLoad, MigrationRecord } from '../../src/lab/migration-record.js';
+import type { MigrationLoad, MigrationRecord } from '../../src/experiments/migration-record.js';
 import type { Conditions } from '../../src/experiments/conditions.js';
 import type { ExperimentExecutor, MigrateRequest, VmHandle } from '../../src/experiments/executor.js';
 import type { FioJobKind } from '../../src/experiments/fio.js';

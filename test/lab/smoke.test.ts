@@ -6,10 +6,11 @@
  * lab.dir), and skips when another lab is up, since lab namespaces have fixed names.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeWhere } from '../support/requirements.js';
+import { labLeftovers } from './support/leftovers.js';
 
 /** How far the QMP STOP→RESUME downtime may fall short of QEMU's own downtime figure. */
 const DOWNTIME_SLACK_MS = 5;
@@ -40,20 +41,6 @@ function cdktf(args: string[]) {
   return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
-/** Processes whose command line mentions the smoke lab. */
-function labProcesses(): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((pid) => {
-      try {
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-        return cmd.includes(LAB_DIR) || cmd.includes('.testbed/tb-smoke/') ? [`${pid}: ${cmd.slice(0, 120)}`] : [];
-      } catch {
-        return [];
-      }
-    });
-}
-
 function probeInController(urls: string[]) {
   const child = spawn(
     'ip',
@@ -78,7 +65,10 @@ function probeInController(urls: string[]) {
     const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
     child.kill('SIGTERM');
     await exited;
-    return JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, { longest_gap_ms: number; ok: number; failed: number }>;
+    return JSON.parse(stdout.trim().split('\n').pop()!) as Record<
+      string,
+      { longest_gap_ms: number; max_timer_lag_ms: number; ok: number; failed: number }
+    >;
   };
   return { started, stop };
 }
@@ -139,7 +129,11 @@ describeWhere(skip, 'the lab, end to end (cdktf deploy lab, migrate, decide, mea
       }
       for (const [url, g] of Object.entries(gaps)) {
         expect(g.ok, url).toBeGreaterThan(100);
-        expect(g.longest_gap_ms, url).toBeLessThan(5000);
+        // A starved probe (a busy machine: its timer fired late) sees a gap that is partly its own
+        // stall; the probe measures that stall, and the bound applies to the rest.
+        expect(g.longest_gap_ms - g.max_timer_lag_ms, `${url}: gap ${g.longest_gap_ms} ms, probe stalled ${g.max_timer_lag_ms} ms`).toBeLessThan(
+          5000,
+        );
       }
     }
   }, 600_000);
@@ -188,22 +182,6 @@ describeWhere(skip, 'the lab, end to end (cdktf deploy lab, migrate, decide, mea
   it('destroys the lab with cdktf and leaves nothing behind', () => {
     const destroy = cdktf(['destroy', 'lab']);
     expect(destroy.code, destroy.out.slice(-3000)).toBe(0);
-    expect(
-      spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-        .stdout.split('\n')
-        .filter((l) => l.startsWith('tb-')),
-    ).toEqual([]);
-    expect(labProcesses()).toEqual([]);
-    expect(
-      readFileSync('/proc/mounts', 'utf8')
-        .split('\n')
-        .filter((l) => l.includes(LAB_DIR)),
-    ).toEqual([]);
-    expect(
-      spawnSync('losetup', ['-a'], { encoding: 'utf8' })
-        .stdout.split('\n')
-        .filter((l) => l.includes(LAB_DIR)),
-    ).toEqual([]);
-    expect(existsSync(LAB_DIR)).toBe(false);
+    expect(labLeftovers({ labDir: LAB_DIR, name: 'tb-smoke' })).toEqual([]);
   }, 600_000);
 });

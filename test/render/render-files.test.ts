@@ -151,6 +151,28 @@ describe('ceph.conf', () => {
     expect(conf.global).toMatchObject({ mon_host: '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]', public_network: '127.0.0.1/32' });
   });
 
+  it('renders for the lab container hosts with the monitor on the planned host and Debian paths', () => {
+    // GIVEN the lab target for container hosts whose first controller is at 10.5.6.10
+    const text = fileOf(
+      renderWith('lab', { lab: { dir: '/data/lab' } }, { labHosts: { cidr: '10.5.6.0/24', mon: { name: 'controller', ip: '10.5.6.10' } } }),
+      'ceph/ceph.conf',
+    );
+    const conf = parseIni(text);
+    // THEN the monitor is that host, the cluster binds the hosts' range, and no path points into lab.dir
+    expect(conf.global).toMatchObject({
+      mon_initial_members: 'controller',
+      mon_host: '[v2:10.5.6.10:3300,v1:10.5.6.10:6789]',
+      public_network: '10.5.6.0/24',
+      osd_crush_chooseleaf_type: '0',
+      mon_data_avail_warn: '2',
+    });
+    expect(text).not.toContain('/data/lab');
+    expect(conf.global.run_dir).toBeUndefined();
+    expect(conf.mon).toBeUndefined();
+    expect(conf.osd.osd_data).toBeUndefined();
+    expect(conf.osd).toMatchObject({ bluestore_block_create: true, osd_max_object_name_len: '256' });
+  });
+
   it('puts ceph.overrides last, in their own sections', () => {
     // GIVEN overrides of a key the template sets and of one it does not
     const files = renderWith('cloud', {

@@ -1,5 +1,6 @@
 import { Testing } from 'cdktf';
-import { LAB_PHASES, LabStack } from '../../stacks/lab-stack.js';
+import { LabStack } from '../../stacks/lab-stack.js';
+import { LAB_PHASES } from '../../src/targets/index.js';
 
 describe('the lab stack', () => {
   const stack = new LabStack(Testing.app(), 'lab', { specHash: 'spec', phaseHashes: { ceph: 'ceph-code' }, specFile: 'lab.yaml' });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { GapProbe, parseProbeUrl } from '../../experiments/probe.js';
+import { GapProbe, parseProbeUrl } from '../../experiments/index.js';
 import { UsageError, type Command } from '../command.js';
 
 /**

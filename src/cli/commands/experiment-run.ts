@@ -1,12 +1,17 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { ExecutorUnavailableError, TARGETS, createExecutor } from '../../experiments/executors.js';
-import type { ExperimentTarget } from '../../experiments/executor.js';
-import { buildMatrix } from '../../experiments/matrix.js';
-import { parseProbeUrl } from '../../experiments/probe.js';
-import { RunStore, newRunId, ResultsError } from '../../experiments/results-store.js';
-import { RunInterruptedError, runExperiment } from '../../experiments/runner.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import {
+  buildMatrix,
+  newRunId,
+  parseProbeUrl,
+  ResultsError,
+  runExperiment,
+  RunInterruptedError,
+  RunStore,
+  type ExperimentTarget,
+} from '../../experiments/index.js';
+import { createExecutor, ExecutorUnavailableError, TARGETS } from '../../targets/index.js';
 import { UsageError, type Command } from '../command.js';
 import { planRun, runOptionSpecs } from './run-options.js';
 

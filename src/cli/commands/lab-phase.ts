@@ -1,16 +1,10 @@
-/** `testbed lab <phase> up|down`: the lab phases that the LabStack runs, one command per phase. */
+/** `testbed lab <phase> up|down`: the lab phases that the LabStack runs, one command per entry of LAB_PHASES. */
 import { parseArgs } from 'node:util';
-import { loadSpec } from '../../config/load.js';
-import { cephPhase } from '../../lab-phases/ceph.js';
-import { guestPhase } from '../../lab-phases/guest.js';
-import { haproxyPhase } from '../../lab-phases/haproxy.js';
-import { vmsPhase } from '../../lab-phases/vms.js';
-import type { LabPhase } from '../../lab-phases/phase.js';
-import { policyPhase } from '../../lab-phases/policy.js';
-import { preflightPhase } from '../../lab-phases/preflight.js';
+import { loadSpec } from '../../config/index.js';
+import { LAB_PHASES, type LabPhaseEntry } from '../../targets/index.js';
 import { UsageError, type Command } from '../command.js';
 
-function phaseCommand(phase: LabPhase): Command {
+function phaseCommand(phase: LabPhaseEntry): Command {
   return {
     name: ['lab', phase.name],
     summary: `lab phase: ${phase.description}`,
@@ -24,10 +18,10 @@ function phaseCommand(phase: LabPhase): Command {
       const started = Date.now();
       err(`[lab ${phase.name} ${action}] ${phase.description}`);
       // A LabPhaseError is printed by main (exit 1; a PreflightError exits 2).
-      await phase[action]({ spec, specFile: file, log: (line) => err(`[lab ${phase.name}] ${line}`) });
+      await phase.implementation[action]({ spec, specFile: file, log: (line) => err(`[lab ${phase.name}] ${line}`) });
       out(`[lab ${phase.name} ${action}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
   };
 }
 
-export const labPhaseCommands: readonly Command[] = [preflightPhase, cephPhase, guestPhase, haproxyPhase, vmsPhase, policyPhase].map(phaseCommand);
+export const labPhaseCommands: readonly Command[] = LAB_PHASES.map(phaseCommand);

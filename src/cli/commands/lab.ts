@@ -1,29 +1,16 @@
 /**
- * `testbed lab ...`: the compute half of the one-machine lab, phase by phase (the LabStack's
- * terraform_data resources call these): hosts up|down, guest build, vm boot|stop|list|migrate, status.
+ * `testbed lab ...`: the one-machine lab by hand: guest build, vm boot|stop|list|migrate, status
+ * (the phases that the LabStack's terraform_data resources call are lab-phase.ts).
  */
-import type { TestbedSpec } from '../../config/schema.js';
-import { execaRunner } from '../../exec/runner.js';
-import { cephPhase } from '../../lab-phases/ceph.js';
-import { guestPhase, labAccel } from '../../lab-phases/guest.js';
-import { haproxyFiles, haproxyPhase } from '../../lab-phases/haproxy.js';
-import { LabPhaseError, type LabPhase } from '../../lab-phases/phase.js';
-import { cephConfPath } from '../../lab-phases/lab-context.js';
-import { policyJobStatus, policyPhase } from '../../lab-phases/policy.js';
-import { vmsPhase } from '../../lab-phases/vms.js';
-import { HaproxyLoadBalancer } from '../../policy/haproxy-lb.js';
+import { FLAVOR_NAMES, formatProblem, loadSpec, planLabTopology, type FlavorName, type TestbedSpec } from '../../config/index.js';
+import { execaRunner } from '../../exec/index.js';
+import { HaproxyLoadBalancer } from '../../policy/index.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { planLabTopology } from '../../config/lab-topology.js';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { FLAVOR_NAMES, type FlavorName } from '../../config/schema.js';
-import { buildGuestImage } from '../../lab/guest-image.js';
-import { migrateVm } from '../../lab/migrate.js';
-import { LabHostsBusyError, LabNetwork, netnsExists } from '../../lab/netns.js';
-import { detectQemu, qemuPreflightProblem, type DiskSource } from '../../lab/qemu.js';
-import { LabVms } from '../../lab/vms.js';
+import { buildGuestImage, detectQemu, LabNetwork, LabVms, migrateVm, netnsExists, qemuPreflightProblem, type DiskSource } from '../../lab/index.js';
+import { cephConfPath, haproxyFiles, labAccel, policyJobStatus } from '../../targets/index.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
 
 function labContext(specFile: string | undefined, err: (l: string) => void) {
@@ -43,49 +30,6 @@ async function vmsFor(ctx: ReturnType<typeof labContext>, err: (l: string) => vo
 }
 
 const specOption = { spec: { type: 'string' } } as const;
-
-export const labHostsCommand: Command = {
-  name: ['lab', 'hosts'],
-  summary: 'lab phase 1: network namespaces, the shared bridge and the shaped links (up|down)',
-  usage: 'testbed lab hosts up|down [--spec FILE]',
-  async run({ argv, err }: CommandContext) {
-    const { values, positionals } = parseArgs({ args: [...argv], options: specOption, allowPositionals: true });
-    const action = positionals[0];
-    if (action !== 'up' && action !== 'down') throw new UsageError(`lab hosts: action must be "up" or "down", got ${JSON.stringify(action ?? '')}`);
-    const ctx = labContext(values.spec, err);
-    if (action === 'up') await ctx.net.up();
-    else await hostsDown(ctx, values.spec, err);
-  },
-};
-
-/** The phases that run inside the hosts, in deploy order (their downs run in reverse). */
-const PHASES_ON_HOSTS: readonly LabPhase[] = [cephPhase, guestPhase, haproxyPhase, vmsPhase, policyPhase];
-
-/**
- * Removes the namespaces. A deploy killed half-way can leave daemons of a later phase whose
- * `down` Terraform never ran (the resource never reached the state): then every later phase's
- * `down` runs first, newest first (each is idempotent), so that destroy still leaves nothing.
- */
-async function hostsDown(ctx: ReturnType<typeof labContext>, specArg: string | undefined, err: (l: string) => void): Promise<void> {
-  try {
-    await ctx.net.down();
-    return;
-  } catch (e) {
-    if (!(e instanceof LabHostsBusyError)) throw e;
-    err(`[lab hosts] processes still run in the lab's namespaces (an interrupted deploy?): taking the later phases down first`);
-  }
-  const { file } = loadSpec(specArg);
-  for (const phase of [...PHASES_ON_HOSTS].reverse()) {
-    err(`[lab hosts] ${phase.name} down`);
-    await phase.down({ spec: ctx.spec, specFile: file, log: (line) => err(`[lab ${phase.name}] ${line}`) });
-  }
-  try {
-    await ctx.net.down();
-  } catch (e) {
-    if (e instanceof LabHostsBusyError) throw new LabPhaseError('hosts', e.message);
-    throw e;
-  }
-}
 
 export const labGuestCommand: Command = {
   // Not ['lab', 'guest']: that is the guest lab phase (`testbed lab guest up|down`, lab-phase.ts).
@@ -350,4 +294,4 @@ async function cephHealth(spec: TestbedSpec): Promise<CephHealth | undefined> {
   }
 }
 
-export const labCommands: readonly Command[] = [labHostsCommand, labGuestCommand, labVmCommand, labStatusCommand];
+export const labCommands: readonly Command[] = [labGuestCommand, labVmCommand, labStatusCommand];

@@ -1,23 +1,16 @@
-import { join } from 'node:path';
+/** `testbed phase <name>`: one of the cloud stack's post-deploy phases (CLOUD_PHASES). */
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { ansiblePlaybook } from '../../exec/ansible.js';
-import { RENDER_TARGETS, type RenderTarget } from '../../render/render-context.js';
-import { renderTestbed } from '../../render/render.js';
-import { parseTfOutputs } from '../../render/tf-outputs.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import { parseTfOutputs, RENDER_TARGETS, type RenderTarget } from '../../render/index.js';
+import { CLOUD_PHASES } from '../../targets/index.js';
 import { UsageError, type Command } from '../command.js';
 
-/** The cloud stack's post-deploy phases and the site.yml tags each one runs. */
-export const PHASE_TAGS: Readonly<Record<string, readonly string[]>> = {
-  ceph: ['common', 'ceph'],
-  openstack: ['openstack'],
-  policy: ['policy'],
-};
+const PHASE_NAMES = CLOUD_PHASES.map((p) => p.name);
 
 export const phaseCommand: Command = {
   name: ['phase'],
   summary: 'one post-deploy phase: render the configuration, then run playbooks/site.yml with its tags',
-  usage: `testbed phase <${Object.keys(PHASE_TAGS).join('|')}> [--target cloud|lab] [--tf-outputs-env VAR] [--check]`,
+  usage: `testbed phase <${PHASE_NAMES.join('|')}> [--target cloud|lab] [--tf-outputs-env VAR] [--check]`,
   async run({ argv, out, err }) {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -29,10 +22,9 @@ export const phaseCommand: Command = {
         check: { type: 'boolean', default: false },
       },
     });
-    const [phase] = positionals;
-    const tags = phase ? PHASE_TAGS[phase] : undefined;
-    if (!tags || positionals.length !== 1)
-      throw new UsageError(`phase: got ${JSON.stringify(positionals)}; allowed: one of ${Object.keys(PHASE_TAGS).join(', ')}`);
+    const phase = CLOUD_PHASES.find((p) => p.name === positionals[0]);
+    if (!phase || positionals.length !== 1)
+      throw new UsageError(`phase: got ${JSON.stringify(positionals)}; allowed: one of ${PHASE_NAMES.join(', ')}`);
     const target = values.target as RenderTarget;
     if (!RENDER_TARGETS.includes(target))
       throw new UsageError(`--target: unknown target ${JSON.stringify(values.target)}; allowed: ${RENDER_TARGETS.join(', ')}`);
@@ -50,11 +42,7 @@ export const phaseCommand: Command = {
       tfOutputs = parseTfOutputs(text, `$${envName}`);
     }
     const started = Date.now();
-    const rendered = renderTestbed({ spec, target, tfOutputs });
-    const changed = rendered.changes.filter((c) => c.change !== 'unchanged').length;
-    err(`[phase ${phase}] rendered ${rendered.changes.length} files (${changed} changed) into ${rendered.outDir}`);
-    err(`[phase ${phase}] ansible-playbook site.yml --tags ${tags.join(',')}${values.check ? ' --check --diff' : ''}`);
-    await ansiblePlaybook({ playbook: 'site.yml', inventory: join(rendered.outDir, 'inventory.yml'), tags, check: values.check, diff: values.check });
-    out(`[phase ${phase}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await phase.implementation.run({ spec, target, tfOutputs, check: values.check, log: (line) => err(`[phase ${phase.name}] ${line}`) });
+    out(`[phase ${phase.name}] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   },
 };

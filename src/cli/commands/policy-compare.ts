@@ -1,12 +1,18 @@
 /** `testbed policy compare`: the baselines, DVFS and the core's modes on one trace (src/policy/compare.ts). */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { compareChart, comparePolicies, DEFAULT_BASELINES, formatCompare } from '../../policy/compare.js';
-import { policyFromSpec, validatePolicy } from '../../policy/settings.js';
-import { readTraces } from '../../policy/traces.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import {
+  compareChart,
+  comparePolicies,
+  DEFAULT_BASELINES,
+  formatCompare,
+  policyFromSpec,
+  RAM_MODELS,
+  readTraces,
+  validatePolicy,
+} from '../../policy/index.js';
 import { UsageError, type Command } from '../command.js';
-import { RAM_MODELS } from '../../policy/cloudsim-model.js';
 import { parsePolicyName, parseRamModel } from './policy-simulate.js';
 
 export const compareCommand: Command = {
@@ -58,7 +64,7 @@ export const compareCommand: Command = {
     );
     const svgFile = values.svg ?? 'policy-compare.svg';
     // Loaded here, not at the top: Vega costs every other `testbed` command ~1.4 s of start-up otherwise.
-    const { renderSvg } = await import('../../report/render-svg.js');
+    const { renderSvg } = await import('../../report/index.js');
     writeFileSync(svgFile, await renderSvg(compareChart(rows, `energy vs ESV, ${traces.source}`)));
     if (values.json) {
       out(JSON.stringify({ source: traces.source, rows, svg: svgFile }, null, 2));

@@ -1,14 +1,25 @@
 /** `testbed policy simulate`: replays a trace through the policy core (src/policy/simulate.ts). */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { parseBaseline } from '../../policy/baselines.js';
-import { RAM_MODELS, type RamModel } from '../../policy/cloudsim-model.js';
-import { simulateCloudSim, type ClusterPolicy } from '../../policy/cloudsim-sim.js';
-import { replaySettings } from '../../policy/compare.js';
-import { POLICY_MODES, policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
-import { activeHostsSvg, SCENARIOS, simulatePlanetLab } from '../../policy/simulate.js';
-import { readTraces } from '../../policy/traces.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import {
+  activeHostsSvg,
+  choosePrecopy,
+  parseBaseline,
+  POLICY_MODES,
+  policyFromSpec,
+  RAM_MODELS,
+  readTraces,
+  replaySettings,
+  SCENARIOS,
+  simulateCloudSim,
+  simulatePlanetLab,
+  validatePolicy,
+  type ClusterPolicy,
+  type PolicyMode,
+  type PolicySettings,
+  type RamModel,
+} from '../../policy/index.js';
 import { UsageError, type Command } from '../command.js';
 
 export const ACCOUNTINGS = ['testbed', 'cloudsim'] as const;
@@ -40,7 +51,7 @@ export const simulateCommand: Command = {
   name: ['policy', 'simulate'],
   summary: 'replay a CPU trace (PlanetLab, CSV, JSON) through the policy; energy, SLATAH, PDM, SLAV, ESV',
   usage:
-    'testbed policy simulate --trace DIR|FILE [--accounting testbed|cloudsim] [--ram requested|allocated] [--policy dvfs|iqr-mmt-1.5|...] [--seed N] [--mode consolidate|safe|paper] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--svg FILE] [--json] [--spec FILE]',
+    'testbed policy simulate --trace DIR|FILE [--accounting testbed|cloudsim] [--ram requested|allocated] [--policy dvfs|iqr-mmt-1.5|...] [--seed N] [--mode consolidate|safe|paper] [--hosts N] [--scenario planetlab-800] [--dirty-ratio R] [--precopy textbook|fitted|FILE] [--svg FILE] [--json] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({
       args: [...argv],
@@ -54,6 +65,7 @@ export const simulateCommand: Command = {
         hosts: { type: 'string' },
         scenario: { type: 'string' },
         'dirty-ratio': { type: 'string' },
+        precopy: { type: 'string' },
         svg: { type: 'string' },
         json: { type: 'boolean' },
         spec: { type: 'string' },
@@ -85,6 +97,19 @@ export const simulateCommand: Command = {
     if (!Number.isFinite(dirtyRatio) || dirtyRatio < 0 || dirtyRatio >= 1)
       throw new UsageError(`--dirty-ratio: got ${JSON.stringify(values['dirty-ratio'])}; allowed: 0 <= R < 1 (dirty rate / migration bandwidth)`);
 
+    if (values.precopy !== undefined && accounting !== 'testbed')
+      throw new UsageError(
+        `--precopy: got ${JSON.stringify(values.precopy)} with --accounting ${accounting}; allowed: only with --accounting testbed (cloudsim's migration time is RAM / 62.5 s)`,
+      );
+    let precopy;
+    try {
+      precopy = accounting === 'testbed' ? choosePrecopy(values.precopy) : undefined;
+    } catch (e) {
+      if ((e as { exitCode?: number }).exitCode === 2)
+        throw new UsageError(`--precopy: ${(e as Error).message}; allowed: textbook, fitted, or a calibration file`);
+      throw e;
+    }
+
     const { spec, file, warnings } = loadSpec(values.spec);
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
     let traces;
@@ -108,6 +133,7 @@ export const simulateCommand: Command = {
       out(
         `scenario planetlab-800, accounting cloudsim (CloudSim 4.0's power examples), policy ${c.policy}, ${c.ramModel} RAM: ${c.vms} VMs (${c.unplaced} unplaced) on ${c.hosts} hosts, from ${traces.source}`,
       );
+      out("pre-copy model: none (the cloudsim accounting's migration time is RAM / 62.5 s, as CloudSim's)");
       out(`migrations:        ${c.migrations}; refused: ${c.refused} ${JSON.stringify(c.refusedReasons)}`);
       out(`VMs removed:       ${c.removedVms} (demand exactly 0 at an update: CloudSim's quirk, replicated)`);
       out(`energy:            ${c.energyKWh.toFixed(2)} kWh`);
@@ -119,11 +145,17 @@ export const simulateCommand: Command = {
       return;
     }
     const t0 = performance.now();
-    const r = simulatePlanetLab(traces, { settings, hosts, dirtyRatio });
+    const r = simulatePlanetLab(traces, { settings, hosts, dirtyRatio, precopy: precopy!.model });
     const ms = performance.now() - t0;
     if (values.svg) writeFileSync(values.svg, activeHostsSvg(r, traces.stepS));
     if (values.json) {
-      out(JSON.stringify({ ...r, source: traces.source, dirtyRatio, runtimeMs: Math.round(ms) }, null, 2));
+      const pre = {
+        model: precopy!.name,
+        file: precopy!.file ?? null,
+        summary: precopy!.summary,
+        held_out: precopy!.calibration?.held_out.overall ?? null,
+      };
+      out(JSON.stringify({ ...r, source: traces.source, dirtyRatio, precopy: pre, runtimeMs: Math.round(ms) }, null, 2));
       return;
     }
     const peak = Math.max(...r.activeHosts);
@@ -132,6 +164,7 @@ export const simulateCommand: Command = {
     out(
       `scenario ${r.scenario}, ${r.mode} mode: ${r.vms} VMs (${r.unplaced} unplaced) on ${r.hosts} hosts, ${r.steps} steps of ${traces.stepS} s, from ${traces.source}`,
     );
+    out(precopy!.summary);
     out(
       `migrations:        ${r.migrations} (total ${r.totalMigrationS.toFixed(1)} s, mean ${r.meanMigrationS.toFixed(2)} s; dirty ratio ${dirtyRatio})`,
     );

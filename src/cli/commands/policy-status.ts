@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadSpec } from '../../config/load.js';
-import { policyFiles, policyJobStatus } from '../../lab-phases/policy.js';
+import { loadSpec } from '../../config/index.js';
+import { policyFiles, policyJobStatus } from '../../targets/index.js';
 import type { Command } from '../command.js';
 
 interface PlanEvent {

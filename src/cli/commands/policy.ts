@@ -5,17 +5,26 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { decide } from '../../policy/decide.js';
-import { createDrivers, POLICY_TARGETS, type PolicyTarget } from '../../policy/drivers.js';
-import { formatPlan } from '../../policy/format.js';
-import type { MigrationPlan } from '../../policy/interfaces.js';
-import { PolicyJob, type JobEvent } from '../../policy/job.js';
-import { acquireLeaderLock } from '../../policy/leader.js';
-import { startLoop, type LoopEvent } from '../../policy/loop.js';
-import { loadRecordedSnapshot } from '../../policy/recorded.js';
-import { POLICY_MODES, policyFromSpec, validatePolicy, type PolicyMode, type PolicySettings } from '../../policy/settings.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import {
+  acquireLeaderLock,
+  decide,
+  formatPlan,
+  loadRecordedSnapshot,
+  POLICY_MODES,
+  policyFromSpec,
+  PolicyJob,
+  startLoop,
+  validatePolicy,
+  type JobEvent,
+  type LoopEvent,
+  type MigrationPlan,
+  type PolicyMode,
+  type PolicySettings,
+} from '../../policy/index.js';
+import { createDrivers, POLICY_TARGETS, type PolicyTarget } from '../../targets/index.js';
 import { UsageError, type Command, type CommandContext } from '../command.js';
+import { calibrateCommand } from './policy-calibrate.js';
 import { compareCommand } from './policy-compare.js';
 import { simulateCommand } from './policy-simulate.js';
 
@@ -177,4 +186,4 @@ const runCommand: Command = {
     }),
 };
 
-export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand, compareCommand];
+export const policyCommands: readonly Command[] = [planCommand, runCommand, simulateCommand, compareCommand, calibrateCommand];

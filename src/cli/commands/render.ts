@@ -1,10 +1,8 @@
 import { isIPv4 } from 'node:net';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
-import { RENDER_TARGETS, type RenderTarget } from '../../render/render-context.js';
-import { renderTestbed } from '../../render/render.js';
-import { readTfOutputs, TfOutputsError } from '../../render/tf-outputs.js';
-import { SecretsFileError } from '../../secrets/store.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
+import { readTfOutputs, RENDER_TARGETS, renderTestbed, TfOutputsError, type RenderTarget } from '../../render/index.js';
+import { SecretsFileError } from '../../secrets/index.js';
 import { UsageError, type Command } from '../command.js';
 
 export const renderCommand: Command = {

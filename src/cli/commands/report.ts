@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { execaRunner } from '../../exec/runner.js';
-import { ResultsError } from '../../experiments/results-store.js';
+import { execaRunner } from '../../exec/index.js';
+import { ResultsError } from '../../experiments/index.js';
 import { UsageError, type Command } from '../command.js';
 
 export const reportCommand: Command = {
@@ -17,7 +17,7 @@ export const reportCommand: Command = {
       throw new UsageError('testbed report: no run given; allowed: one or more results folders, e.g. results/2026-05-03T09-34-57Z-ab12');
     try {
       // Loaded here, not at the top: Vega takes about 1.4 s to load, and every other command would pay it.
-      const { writeReport } = await import('../../report/report.js');
+      const { writeReport } = await import('../../report/index.js');
       const r = await writeReport({ runs: positionals, outDir: values.out, runner: values['no-png'] ? undefined : execaRunner });
       out(`report: ${r.html}`);
       out(`        ${r.markdown}`);

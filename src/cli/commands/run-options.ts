@@ -3,8 +3,8 @@
  * checked in one place for `testbed experiment run` and `testbed start`, so that `start` refuses a
  * bad option before it deploys anything.
  */
-import type { TestbedSpec } from '../../config/schema.js';
-import { MatrixError, buildMatrix, splitList, type Matrix } from '../../experiments/matrix.js';
+import type { TestbedSpec } from '../../config/index.js';
+import { MatrixError, buildMatrix, splitList, type Matrix } from '../../experiments/index.js';
 import { UsageError } from '../command.js';
 
 export const runOptionSpecs = {

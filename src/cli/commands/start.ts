@@ -10,9 +10,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cdktf } from '../../exec/cdktf.js';
-import { execaRunner, ToolFailedError } from '../../exec/runner.js';
-import { loadSpec } from '../../config/load.js';
+import { cdktf, execaRunner, ToolFailedError } from '../../exec/index.js';
+import { loadSpec } from '../../config/index.js';
 import type { Command } from '../command.js';
 import { planRun, runOptionSpecs } from './run-options.js';
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cdktf } from '../../exec/cdktf.js';
-import { summarizeSynth } from '../../summary/synth-summary.js';
+import { cdktf } from '../../exec/index.js';
+import { summarizeSynth } from '../../summary/index.js';
 import { UsageError, type Command } from '../command.js';
 
 /** The stacks stacks/main.ts builds; checked again against cdktf.out/manifest.json after the synth. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { formatProblem, loadSpec } from '../../config/load.js';
+import { formatProblem, loadSpec } from '../../config/index.js';
 import type { Command } from '../command.js';
 
 export const validateCommand: Command = {

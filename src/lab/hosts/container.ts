@@ -11,9 +11,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ip, tc } from '../../exec/iproute2.js';
-import { nsenter, nspawnArgs } from '../../exec/nspawn.js';
-import { execaRunner, type Runner } from '../../exec/runner.js';
+import { execaRunner, ip, nsenter, nspawnArgs, tc, type Runner } from '../../exec/index.js';
 import { tbfArgs } from '../netns.js';
 import { CONTAINER_LINK } from './host-files.js';
 import { childPids, cmdline, isOurs, logTail, spawnDetached, waitUntilGone } from './processes.js';

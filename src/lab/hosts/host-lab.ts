@@ -17,8 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ip, ipJson } from '../../exec/iproute2.js';
-import { execaRunner, type Runner } from '../../exec/runner.js';
+import { execaRunner, ip, ipJson, type Runner } from '../../exec/index.js';
 import { AptCache } from './apt-cache.js';
 import {
   attachLink,
@@ -35,6 +34,7 @@ import {
 } from './container.js';
 import { machineDebianMirrors, type DebianMirrors } from './debian-mirrors.js';
 import { writeHostFiles } from './host-files.js';
+import { detachLoopDevicesUnder } from './loop-devices.js';
 import { planHosts, type HostPlan, type HostPlanProps, type PlannedHost } from './host-plan.js';
 import { readHostState, updateHostState, type HostState } from './host-state.js';
 import { isOurs, pidsWithArgument, pidsWithArgumentUnder, terminate } from './processes.js';
@@ -280,6 +280,8 @@ export class HostLab {
       });
       if (how !== 'not running') this.log(`hosts: ${name} stopped (${how})`);
       removeNspawnLeftovers(root, this.machineOf(name));
+      // Loop devices outlive the container that attached them (a file-backed disk inside it).
+      for (const dev of await detachLoopDevicesUnder(root, this.run)) this.log(`hosts: ${name}: loop device ${dev} detached`);
       const link = rec?.hostLink ?? this.plan.hosts.find((h) => h.name === name)?.hostLink;
       if (link && (await this.linkExists(link))) await ip(['link', 'del', link], undefined, this.run);
       rmSync(root, { recursive: true, force: true });

@@ -7,7 +7,7 @@
  *   never moves a compute's address.
  * - One controller is named `controller`; three are `controller-1` .. `controller-3`.
  */
-import { parseCidr } from '../../config/cidr.js';
+import { parseCidr } from '../../config/index.js';
 
 export type HostRole = 'controller' | 'compute';
 

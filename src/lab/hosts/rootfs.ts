@@ -11,8 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { debootstrap } from '../../exec/nspawn.js';
-import { execaRunner, type Runner } from '../../exec/runner.js';
+import { debootstrap, execaRunner, type Runner } from '../../exec/index.js';
 import type { DebianMirrors } from './debian-mirrors.js';
 
 /** What the rootfs is made of; its hash names the cached folder. */

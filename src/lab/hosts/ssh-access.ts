@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { execaRunner, type Runner } from '../../exec/runner.js';
+import { execaRunner, type Runner } from '../../exec/index.js';
 import type { HostPlan } from './host-plan.js';
 
 export interface LabKeyPair {
@@ -54,6 +54,16 @@ export interface InventoryFiles {
   readonly knownHostsFile: string;
 }
 
+/** How Ansible reaches every lab host: root, the lab's key, host keys checked against our known_hosts. Pure. */
+export function hostConnectionVars(files: InventoryFiles): Record<string, string> {
+  return {
+    ansible_user: 'root',
+    ansible_ssh_private_key_file: files.privateKeyFile,
+    ansible_ssh_common_args: `-o UserKnownHostsFile=${files.knownHostsFile} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o ConnectTimeout=10`,
+    ansible_python_interpreter: '/usr/bin/python3',
+  };
+}
+
 /** The host layer's inventory: groups `controllers` and `computes`, SSH settings in `all.vars`. Pure. */
 export function hostInventory(plan: HostPlan, files: InventoryFiles): string {
   const hosts = Object.fromEntries(plan.hosts.map((h) => [h.name, { ansible_host: h.ip, testbed_ip: h.ip }]));
@@ -62,12 +72,7 @@ export function hostInventory(plan: HostPlan, files: InventoryFiles): string {
   });
   const inventory = {
     all: {
-      vars: {
-        ansible_user: 'root',
-        ansible_ssh_private_key_file: files.privateKeyFile,
-        ansible_ssh_common_args: `-o UserKnownHostsFile=${files.knownHostsFile} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o ConnectTimeout=10`,
-        ansible_python_interpreter: '/usr/bin/python3',
-      },
+      vars: hostConnectionVars(files),
       hosts,
       children: { controllers: group('controller'), computes: group('compute') },
     },
