@@ -10,6 +10,15 @@
  * - Writes a ring of --disk-blocks checksummed 4 KiB blocks to --disk (O_DIRECT|O_DSYNC) before it
  *   reports ready, then keeps rewriting it at --disk-ops-s blocks/s; it remembers the last
  *   acknowledged sequence number, so it knows what every block of the ring must hold.
+ * - Disk load (--dl-iops > 0): --dl-qd threads write 4 KiB blocks at random offsets of a region of
+ *   --dl-region-mib MiB placed after the ring (1 MiB aligned), --dl-iops writes/s in all, each write
+ *   O_DIRECT (--dl-mode direct) or buffered and followed by fdatasync (--dl-mode fsync). Each thread owns
+ *   the blocks b with b % qd == its index, so no two writes to one block are ever in flight; a block's
+ *   last acknowledged sequence number is remembered, so the check knows what every written block holds.
+ *   Per phase (before / during / after the migration, switched by the host) it keeps the count, the
+ *   bytes and every write's latency (guest clock), and reports IOPS, MiB/s, mean, p99 and max latency.
+ * - SIGHUP: read <--control-dir>/dl.ctl: `phase before|during|after` starts that phase (its counters
+ *   from zero) and prints `DLPHASE <name>`; `report <id>` prints `DISKLOAD-<id> ...` with the three phases.
  * - Prints one `STAT ...` line every --report-ms (and writes it to --stat-file for httpd's CGI):
  *   measured dirty rate, disk sequence, guest RAM total/available, CPU busy.
  * - SIGUSR1: pause, verify every byte of every page of the region and every block of the ring
@@ -26,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,8 +51,9 @@
 #define BLOCK 4096UL
 #define MAGIC 0x3130305441504254ULL /* "TBPAT001" */
 
-static volatile sig_atomic_t want_verify = 0, want_exit = 0, want_corrupt = 0;
+static volatile sig_atomic_t want_verify = 0, want_exit = 0, want_corrupt = 0, want_ctl = 0;
 static void on_usr1(int s) { (void)s; want_verify = 1; }
+static void on_hup(int s) { (void)s; want_ctl = 1; }
 static void on_usr2(int s) { (void)s; want_corrupt = 1; }
 static void on_term(int s) { (void)s; want_exit = 1; }
 
@@ -93,6 +104,138 @@ static int check_block(const unsigned char *b, uint64_t want_seq, uint64_t slot)
   return h[0] == MAGIC && h[1] == want_seq && h[2] == slot && h[3] == fnv1a(b + 32, BLOCK - 32);
 }
 
+static void say(const char *line);
+
+/* ---- Disk load: random 4 KiB writes by --dl-qd threads, verified afterwards, timed per phase. ---- */
+#define DL_PHASES 3
+static const char *const dl_phase_names[DL_PHASES] = {"before", "during", "after"};
+#define DL_MAX_SAMPLES 400000
+
+struct dl_phase_stat {
+  uint64_t n;
+  double lat_sum_s, lat_max_s, t_start;
+  double *lat; /* every write's latency, seconds (up to DL_MAX_SAMPLES) */
+  size_t nlat;
+};
+
+static struct {
+  int on, fd, fsync_mode, qd;
+  double iops;
+  uint64_t first_block, nblocks;
+  uint64_t *gen; /* last acknowledged seq of each block of the region (0: never written) */
+  uint64_t seq, errors;
+  int phase, pause, paused;
+  pthread_mutex_t mu;
+  struct dl_phase_stat st[DL_PHASES];
+} dl = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void dl_phase_start(int ph) {
+  pthread_mutex_lock(&dl.mu);
+  struct dl_phase_stat *p = &dl.st[ph];
+  p->n = 0;
+  p->nlat = 0;
+  p->lat_sum_s = p->lat_max_s = 0;
+  p->t_start = now_s();
+  if (!p->lat) p->lat = malloc(DL_MAX_SAMPLES * sizeof *p->lat);
+  dl.phase = ph;
+  pthread_mutex_unlock(&dl.mu);
+}
+
+static void dl_record(double lat) {
+  pthread_mutex_lock(&dl.mu);
+  struct dl_phase_stat *p = &dl.st[dl.phase];
+  p->n++;
+  p->lat_sum_s += lat;
+  if (lat > p->lat_max_s) p->lat_max_s = lat;
+  if (p->lat && p->nlat < DL_MAX_SAMPLES) p->lat[p->nlat++] = lat;
+  pthread_mutex_unlock(&dl.mu);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void dl_nap(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
+static void *dl_thread(void *arg) {
+  int t = (int)(intptr_t)arg;
+  unsigned char *b = NULL;
+  if (posix_memalign((void **)&b, BLOCK, BLOCK)) return NULL;
+  uint64_t owned = (dl.nblocks - t + dl.qd - 1) / dl.qd; /* blocks t, t+qd, t+2qd, ... */
+  uint64_t x = 0x9E3779B97F4A7C15ULL * (uint64_t)(t + 1) ^ (uint64_t)(now_s() * 1e6);
+  double period = dl.qd / dl.iops, next = now_s() + period * t / dl.qd;
+  while (!want_exit && owned) {
+    if (__atomic_load_n(&dl.pause, __ATOMIC_ACQUIRE)) {
+      __atomic_add_fetch(&dl.paused, 1, __ATOMIC_ACQ_REL);
+      while (__atomic_load_n(&dl.pause, __ATOMIC_ACQUIRE) && !want_exit) dl_nap(0.001);
+      __atomic_sub_fetch(&dl.paused, 1, __ATOMIC_ACQ_REL);
+      next = now_s(); /* do not make up for the pause */
+      continue;
+    }
+    double t0 = now_s();
+    if (t0 < next) {
+      dl_nap(next - t0 < 0.005 ? next - t0 : 0.005);
+      continue;
+    }
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    uint64_t i = (uint64_t)t + (x % owned) * (uint64_t)dl.qd, block = dl.first_block + i;
+    uint64_t s = __atomic_add_fetch(&dl.seq, 1, __ATOMIC_ACQ_REL);
+    fill_block(b, s, block);
+    t0 = now_s();
+    int ok = pwrite(dl.fd, b, BLOCK, (off_t)(block * BLOCK)) == (ssize_t)BLOCK && (!dl.fsync_mode || fdatasync(dl.fd) == 0);
+    double lat = now_s() - t0;
+    if (ok) {
+      __atomic_store_n(&dl.gen[i], s, __ATOMIC_RELEASE);
+      dl_record(lat);
+    } else {
+      __atomic_add_fetch(&dl.errors, 1, __ATOMIC_ACQ_REL);
+    }
+    next += period;
+    if (now_s() - next > 1.0) next = now_s(); /* more than a second behind: do not burst */
+  }
+  free(b);
+  return NULL;
+}
+
+/* Stops the writers between two writes (for the check) and lets them go again. */
+static void dl_pause_all(int on) {
+  if (!dl.on) return;
+  __atomic_store_n(&dl.pause, on, __ATOMIC_RELEASE);
+  if (on)
+    while (__atomic_load_n(&dl.paused, __ATOMIC_ACQUIRE) < dl.qd && !want_exit) dl_nap(0.001);
+}
+
+static void dl_report(const char *id) {
+  char out[2048];
+  int k = snprintf(out, sizeof out, "DISKLOAD-%s mode=%s qd=%d target_iops=%.0f region_blocks=%llu errors=%llu", id, dl.fsync_mode ? "fsync" : "direct", dl.qd,
+                   dl.iops, (unsigned long long)dl.nblocks, (unsigned long long)__atomic_load_n(&dl.errors, __ATOMIC_ACQUIRE));
+  pthread_mutex_lock(&dl.mu);
+  double t = now_s();
+  for (int ph = 0; ph < DL_PHASES; ph++) {
+    struct dl_phase_stat *p = &dl.st[ph];
+    /* A phase lasts until the next one started (or now, for the current one). */
+    double end = ph < dl.phase ? dl.st[ph + 1].t_start : t;
+    double secs = ph <= dl.phase && p->t_start > 0 ? end - p->t_start : 0;
+    double p99 = 0;
+    if (p->nlat) {
+      qsort(p->lat, p->nlat, sizeof *p->lat, cmp_double);
+      size_t r = (size_t)((p->nlat * 99 + 99) / 100); /* nearest rank */
+      p99 = p->lat[(r ? r : 1) - 1];
+    }
+    const char *nm = dl_phase_names[ph];
+    k += snprintf(out + k, sizeof out - k, " %s_s=%.3f %s_n=%llu %s_iops=%.1f %s_mib_s=%.3f %s_lat_mean_ms=%.3f %s_lat_p99_ms=%.3f %s_lat_max_ms=%.3f", nm, secs, nm,
+                  (unsigned long long)p->n, nm, secs > 0 ? p->n / secs : 0, nm, secs > 0 ? p->n * BLOCK / secs / 1048576.0 : 0, nm,
+                  p->n ? p->lat_sum_s / p->n * 1000 : 0, nm, p99 * 1000, nm, p->lat_max_s * 1000);
+  }
+  pthread_mutex_unlock(&dl.mu);
+  snprintf(out + k, sizeof out - k, "\n");
+  say(out);
+}
+
 static void meminfo(long *total, long *avail) {
   FILE *f = fopen("/proc/meminfo", "r");
   char line[256];
@@ -126,6 +269,9 @@ int main(int argc, char **argv) {
   double ws_mib = 0, verify_mib = 0, rate_mib_s = 0, disk_ops_s = 20;
   long disk_blocks = 256;
   long report_ms = 1000;
+  double dl_iops = 0, dl_region_mib = 16;
+  int dl_qd = 1;
+  const char *dl_mode = "direct";
   double t_start = now_s();
   const char *disk = NULL, *stat_file = "/tmp/stat", *control_dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -136,6 +282,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--disk")) disk = argv[i + 1];
     else if (!strcmp(argv[i], "--disk-ops-s")) disk_ops_s = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--report-ms")) report_ms = atol(argv[i + 1]);
+    else if (!strcmp(argv[i], "--dl-iops")) dl_iops = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--dl-qd")) dl_qd = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--dl-mode")) dl_mode = argv[i + 1];
+    else if (!strcmp(argv[i], "--dl-region-mib")) dl_region_mib = atof(argv[i + 1]);
     else if (!strcmp(argv[i], "--stat-file")) stat_file = argv[i + 1];
     else if (!strcmp(argv[i], "--control-dir")) control_dir = argv[i + 1]; /* where verify.id and corrupt.page are read */
     else { fprintf(stderr, "dirtier: unknown option %s\n", argv[i]); return 2; }
@@ -144,6 +294,7 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_term);
   signal(SIGINT, on_term);
   signal(SIGUSR2, on_usr2);
+  signal(SIGHUP, on_hup);
 
   size_t ws_pages = (size_t)(ws_mib * 1024 * 1024 / PAGE);
   size_t npages = (size_t)(verify_mib * 1024 * 1024 / PAGE);
@@ -192,15 +343,42 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* The disk load, after the ring, 1 MiB aligned, within the disk. */
+  if (fd >= 0 && dl_iops > 0) {
+    uint64_t bytes = 0;
+    struct stat st;
+    if (ioctl(fd, BLKGETSIZE64, &bytes) < 0 && fstat(fd, &st) == 0) bytes = (uint64_t)st.st_size;
+    dl.first_block = (nslots + 255) / 256 * 256;
+    dl.nblocks = (uint64_t)(dl_region_mib * 1048576 / BLOCK);
+    dl.qd = dl_qd < 1 ? 1 : dl_qd;
+    dl.iops = dl_iops;
+    dl.fsync_mode = !strcmp(dl_mode, "fsync");
+    dl.fd = open(disk, dl.fsync_mode ? O_RDWR : O_RDWR | O_DIRECT);
+    dl.gen = calloc(dl.nblocks ? dl.nblocks : 1, sizeof *dl.gen);
+    if (dl.fd < 0 || !dl.gen || (dl.first_block + dl.nblocks) * BLOCK > bytes || dl.nblocks < (uint64_t)dl.qd) {
+      char m[256];
+      snprintf(m, sizeof m, "DIRTIER error: no disk load: region of %llu blocks after block %llu does not fit the disk (%llu bytes) or cannot open it\n",
+               (unsigned long long)dl.nblocks, (unsigned long long)dl.first_block, (unsigned long long)bytes);
+      say(m);
+    } else {
+      dl.on = 1;
+      dl_phase_start(0);
+      for (int t = 0; t < dl.qd; t++) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, dl_thread, (void *)(intptr_t)t) == 0) pthread_detach(th);
+      }
+    }
+  }
+
   double rate_pages = rate_mib_s * 1024 * 1024 / PAGE;
   double t0 = now_s(), last_report = t0, pace_base = t0, disk_base = t0;
   uint64_t dirtied_total = 0, dirtied_window = 0, pace_done = 0, disk_done = 0, disk_window = 0;
   size_t cursor = 0;
   unsigned long long cb0, ca0;
   cpu_ticks(&cb0, &ca0);
-  char line[512];
-  snprintf(line, sizeof line, "DIRTIER start ws_mib=%.0f rate_mib_s=%.1f pages=%zu ws_pages=%zu disk=%s slots=%llu fill_ms=%.0f\n", ws_mib, rate_mib_s, npages,
-           ws_pages, fd >= 0 ? disk : "none", (unsigned long long)nslots, ms_since(t_start));
+  char line[1024];
+  snprintf(line, sizeof line, "DIRTIER start ws_mib=%.0f rate_mib_s=%.1f pages=%zu ws_pages=%zu disk=%s slots=%llu fill_ms=%.0f dl_iops=%.0f dl_qd=%d dl_mode=%s\n", ws_mib, rate_mib_s, npages,
+           ws_pages, fd >= 0 ? disk : "none", (unsigned long long)nslots, ms_since(t_start), dl.on ? dl.iops : 0, dl.on ? dl.qd : 0, dl.on ? (dl.fsync_mode ? "fsync" : "direct") : "none");
   say(line);
 
   while (!want_exit) {
@@ -267,7 +445,8 @@ int main(int argc, char **argv) {
         fclose(f);
         id[strcspn(id, "\r\n ")] = 0;
       }
-      uint64_t mem_bad = 0, disk_bad = 0, blocks = 0, first_bad_page = 0, first_bad_slot = 0;
+      uint64_t mem_bad = 0, disk_bad = 0, blocks = 0, first_bad_page = 0, first_bad_slot = 0, dl_bad = 0, dl_blocks = 0, first_bad_dl = 0;
+      dl_pause_all(1);
       double tm = now_s();
       for (size_t p = 0; p < npages; p++)
         if (!check_page(mem + p * (PAGE / 8), p, gen[p]) && mem_bad++ == 0) first_bad_page = p;
@@ -285,8 +464,27 @@ int main(int argc, char **argv) {
           }
         }
       }
+      /* The disk load's region: every block written at least once, read back through the hypervisor. */
+      double tl = now_s();
+      if (dl.on && fd >= 0) {
+        for (uint64_t s0 = 0; s0 < dl.nblocks; s0 += 64) {
+          uint64_t k = dl.nblocks - s0 < 64 ? dl.nblocks - s0 : 64, any = 0;
+          for (uint64_t j = 0; j < k; j++) any |= dl.gen[s0 + j];
+          if (!any) continue;
+          int got = pread(fd, blk, k * BLOCK, (off_t)((dl.first_block + s0) * BLOCK)) == (ssize_t)(k * BLOCK);
+          for (uint64_t j = 0; j < k; j++) {
+            uint64_t want = dl.gen[s0 + j];
+            if (!want) continue;
+            if ((!got || !check_block(blk + j * BLOCK, want, dl.first_block + s0 + j)) && dl_bad++ == 0) first_bad_dl = dl.first_block + s0 + j;
+            dl_blocks++;
+          }
+        }
+      }
+      double dl_ms = ms_since(tl);
+      dl_pause_all(0);
       snprintf(line, sizeof line,
-               "RESULT-%s mem=%s mem_bad=%llu mem_pages=%zu first_bad_page=%lld mem_ms=%.0f disk=%s disk_bad=%llu disk_blocks=%llu first_bad_block=%lld disk_ms=%.0f disk_seq=%llu\n", id,
+               "RESULT-%s dl=%s dl_bad=%llu dl_blocks=%llu first_bad_dl_block=%lld dl_ms=%.0f mem=%s mem_bad=%llu mem_pages=%zu first_bad_page=%lld mem_ms=%.0f disk=%s disk_bad=%llu disk_blocks=%llu first_bad_block=%lld disk_ms=%.0f disk_seq=%llu\n", id,
+               !dl.on ? "none" : dl_bad ? "FAIL" : "ok", (unsigned long long)dl_bad, (unsigned long long)dl_blocks, dl_bad ? (long long)first_bad_dl : -1LL, dl_ms,
                mem_bad ? "FAIL" : "ok", (unsigned long long)mem_bad, npages, mem_bad ? (long long)first_bad_page : -1LL, mem_ms, fd < 0 ? "none" : disk_bad ? "FAIL" : "ok",
                (unsigned long long)disk_bad, (unsigned long long)blocks, disk_bad ? (long long)first_bad_slot : -1LL, ms_since(td), (unsigned long long)seq);
       say(line);
@@ -294,6 +492,30 @@ int main(int argc, char **argv) {
       double t2 = now_s();
       pace_base += t2 - t;
       disk_base += t2 - t;
+    }
+    if (want_ctl) {
+      want_ctl = 0;
+      char cmd[128] = "", arg[64] = "", path[512];
+      snprintf(path, sizeof path, "%s/dl.ctl", control_dir);
+      FILE *f = fopen(path, "r");
+      if (f) {
+        if (fscanf(f, "%127s %63s", cmd, arg) < 1) cmd[0] = 0;
+        fclose(f);
+      }
+      if (!strcmp(cmd, "report")) {
+        if (dl.on) dl_report(arg);
+        else {
+          snprintf(line, sizeof line, "DISKLOAD-%s none\n", arg);
+          say(line);
+        }
+      } else if (!strcmp(cmd, "phase")) {
+        int ph = -1;
+        for (int i = 0; i < DL_PHASES; i++)
+          if (!strcmp(arg, dl_phase_names[i])) ph = i;
+        if (ph >= 0 && dl.on) dl_phase_start(ph);
+        snprintf(line, sizeof line, "DLPHASE %s %s\n", arg, ph < 0 ? "unknown" : dl.on ? "ok" : "none");
+        say(line);
+      }
     }
     if (want_corrupt) {
       want_corrupt = 0;

@@ -217,6 +217,16 @@ const rules: Record<string, Rule> = {
         allowed: `at most lab.osds_per_backend (${spec.lab.osds_per_backend})`,
       });
     }
+    // The disk load's region sits after the verify ring (1 MiB aligned) on the VM's image.
+    const ringMib = Math.ceil(spec.experiments.verify.disk_blocks / 256);
+    if (ringMib + spec.experiments.disk_load.region_mib > spec.lab.image_disk_mib) {
+      problems.push({
+        path: 'experiments.disk_load.region_mib',
+        message: `the region and the ${ringMib} MiB verify ring (experiments.verify.disk_blocks) do not fit the lab's ${spec.lab.image_disk_mib} MiB VM images (lab.image_disk_mib)`,
+        value: spec.experiments.disk_load.region_mib,
+        allowed: `at most ${spec.lab.image_disk_mib - ringMib}`,
+      });
+    }
     if (!spec.lab.dir.startsWith('/')) {
       problems.push({
         path: 'lab.dir',

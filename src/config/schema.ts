@@ -18,6 +18,9 @@ const iniOverrides = z.record(z.string(), z.record(z.string(), z.union([z.string
 export const BACKENDS = ['filestore', 'bluestore'] as const;
 export type Backend = (typeof BACKENDS)[number];
 export const FLAVOR_NAMES = ['small', 'medium', 'large', 'xlarge'] as const;
+/** What the guest does during a migration: nothing, dirty memory, write to its disk, or both. */
+export const MIGRATION_LOADS = ['none', 'memory', 'disk', 'memory+disk'] as const;
+
 export type FlavorName = (typeof FLAVOR_NAMES)[number];
 
 const nodeSize = z
@@ -239,10 +242,7 @@ const policy = z
 const experiments = z
   .object({
     repetitions: positiveInt.default(20),
-    loads: z
-      .array(z.enum(['none', 'memory']))
-      .min(1)
-      .default(['none', 'memory']),
+    loads: z.array(z.enum(MIGRATION_LOADS)).min(1).default(['none', 'memory']),
     flavors: z
       .array(z.enum(FLAVOR_NAMES))
       .min(1)
@@ -251,6 +251,20 @@ const experiments = z
       .object({
         working_set_pct: percent.default(50),
         dirty_rate_mib_s: z.number().positive().default(64),
+      })
+      .strict()
+      .default({}),
+    /**
+     * Loads `disk` and `memory+disk`: the guest writes 4 KiB blocks at random offsets of its own disk
+     * (the RBD image) during the migration (guest/dirtier.c), and reports throughput and latency per phase.
+     */
+    disk_load: z
+      .object({
+        iops: z.number().int().min(1).max(100_000).default(200),
+        queue_depth: z.number().int().min(1).max(64).default(4),
+        mode: z.enum(['direct', 'fsync']).default('direct'),
+        region_mib: positiveInt.default(16),
+        window_s: z.number().min(1).max(60).default(3),
       })
       .strict()
       .default({}),

@@ -3,7 +3,7 @@
  * (each job × repeats). Built from the spec's `experiments` section and the CLI's overrides; pure.
  */
 import type { MigrationLoad } from './migration-record.js';
-import type { TestbedSpec } from '../config/index.js';
+import { MIGRATION_LOADS, type TestbedSpec } from '../config/index.js';
 import { FIO_JOBS, type FioJobKind } from './fio.js';
 
 export interface MatrixOverrides {
@@ -52,7 +52,7 @@ export class MatrixError extends Error {
   }
 }
 
-const LOADS: readonly MigrationLoad[] = ['none', 'memory'];
+const LOADS: readonly MigrationLoad[] = MIGRATION_LOADS;
 
 function pick<T extends string>(option: string, given: readonly string[] | undefined, allowed: readonly T[], fallback: readonly T[]): T[] {
   if (given === undefined) return [...fallback];

@@ -3,10 +3,23 @@
  * recorded too (with `reason`), never dropped. Times are milliseconds; `raw` is QEMU's final
  * `query-migrate` reply from the source, unmodified.
  */
+import type { MIGRATION_LOADS } from '../config/index.js';
+import type { DiskIoReport, SwitchoverBlockIo } from './block-io.js';
 import type { ScheduleEvent } from './nova-schedule.js';
 
 export type MigrationStatus = 'completed' | 'failed' | 'cancelled';
-export type MigrationLoad = 'none' | 'memory';
+/** What the guest does during a migration (the spec's MIGRATION_LOADS). */
+export type MigrationLoad = (typeof MIGRATION_LOADS)[number];
+
+/** The load dirties memory (`memory`, `memory+disk`). */
+export function loadDirtiesMemory(load: MigrationLoad): boolean {
+  return load === 'memory' || load === 'memory+disk';
+}
+
+/** The load writes to the guest's disk (`disk`, `memory+disk`). */
+export function loadWritesDisk(load: MigrationLoad): boolean {
+  return load === 'disk' || load === 'memory+disk';
+}
 
 export interface MigrationRecord {
   readonly vm: string;
@@ -39,6 +52,16 @@ export interface MigrationRecord {
   readonly dirty_rate_qemu_pages_s?: number;
   /** The in-guest dirtier's own last report, MiB/s. */
   readonly dirty_rate_guest_mib_s?: number;
+  /** QEMU's `calc-dirty-rate` on the source just before the migration, MiB/s (distinct pages dirtied in the window). */
+  readonly dirty_rate_calc_mib_s?: number;
+  /** The mode QEMU measured it with (`dirty-bitmap` in the lab; `page-sampling` when QEMU refused that). */
+  readonly dirty_rate_calc_mode?: string;
+  /** Its window, ms. */
+  readonly dirty_rate_calc_ms?: number;
+  /** The guest's own report for the same window (its first STAT line after the measurement), MiB/s. */
+  readonly dirty_rate_guest_before_mib_s?: number;
+  /** Why there is no `dirty_rate_calc_mib_s` (e.g. the cloud target: "not measurable here"). */
+  readonly dirty_rate_calc_problem?: string;
   /** Shaped rate of the migration link (tc tbf), Mbit/s. */
   readonly link_mbit: number;
   /**
@@ -53,6 +76,12 @@ export interface MigrationRecord {
   readonly verified_blocks?: number;
   /** Host wall time of the check (request to result over the serial console), ms. */
   readonly verify_ms?: number;
+  /** Blocks of the disk load's region (every block it wrote) the guest read back and compared after the migration; absent without a disk load. */
+  readonly verified_load_blocks?: number;
+  /** The guest's write throughput and latency before, during and after the migration (loads `disk`, `memory+disk`). */
+  readonly disk_io?: DiskIoReport;
+  /** Block I/O at the switchover, from the source QEMU's trace events (in flight at the stop, drain + flush, inactivation, share of the downtime). */
+  readonly switchover?: SwitchoverBlockIo;
   /** What the driver did to the running migration as Nova's libvirt driver would (downtime steps, timeout action), with times. */
   readonly nova_schedule?: readonly ScheduleEvent[];
   readonly raw: unknown;

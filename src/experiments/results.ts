@@ -10,6 +10,7 @@
  *
  * Pure: types and the arithmetic that derives a row from a `MigrationRecord`. I/O is in `results-store.ts`.
  */
+import { DISK_LOAD_PHASES } from './block-io.js';
 import type { MigrationLoad, MigrationRecord, MigrationStatus } from './migration-record.js';
 import { scheduleText, type ScheduleEvent } from './nova-schedule.js';
 import type { FioJobKind, FioSummary } from './fio.js';
@@ -179,6 +180,28 @@ export function failedMigrationRow(
   };
 }
 
+/** The guest's disk load, per phase (empty without a disk load). */
+const DISK_IO_PHASE_FIELDS = ['iops', 'mib_s', 'lat_mean_ms', 'lat_p99_ms', 'lat_max_ms', 'writes', 'seconds'] as const;
+export const DISK_IO_CSV_COLUMNS = [
+  'io_mode',
+  'io_queue_depth',
+  'io_errors',
+  ...DISK_LOAD_PHASES.flatMap((p) => DISK_IO_PHASE_FIELDS.map((k) => `io_${p}_${k}` as const)),
+] as const;
+/** The block side of the switchover (src/lab/switchover-trace.ts); `blk_not_measured` says why a figure is empty. */
+export const SWITCHOVER_CSV_COLUMNS = [
+  'blk_inflight_at_stop',
+  'blk_traced_requests',
+  'blk_vcpu_pause_ms',
+  'blk_drain_flush_ms',
+  'blk_inactivate_ms',
+  'blk_drain_share',
+  'blk_not_measured',
+] as const;
+type DiskIoColumns = Record<(typeof DISK_IO_CSV_COLUMNS)[number], number | string | undefined>;
+type SwitchoverColumns = Record<(typeof SWITCHOVER_CSV_COLUMNS)[number], number | string | undefined>;
+export type MigrationCsvRow = Omit<MigrationRow, 'nova_schedule'> & { nova_schedule: string } & DiskIoColumns & SwitchoverColumns;
+
 export const MIGRATION_CSV_COLUMNS = [
   'run_id',
   'pool',
@@ -202,6 +225,11 @@ export const MIGRATION_CSV_COLUMNS = [
   'iterations',
   'dirty_rate_qemu_pages_s',
   'dirty_rate_guest_mib_s',
+  'dirty_rate_calc_mib_s',
+  'dirty_rate_calc_mode',
+  'dirty_rate_calc_ms',
+  'dirty_rate_guest_before_mib_s',
+  'dirty_rate_calc_problem',
   'link_mbit',
   'lower_bound_ms',
   'total_over_bound',
@@ -209,10 +237,13 @@ export const MIGRATION_CSV_COLUMNS = [
   'verified_pages',
   'verified_blocks',
   'verify_ms',
+  'verified_load_blocks',
   'nova_schedule',
+  ...DISK_IO_CSV_COLUMNS,
+  ...SWITCHOVER_CSV_COLUMNS,
   'started_at',
   'raw_file',
-] as const satisfies readonly (keyof MigrationRow)[];
+] as const satisfies readonly (keyof MigrationCsvRow)[];
 
 export const FIO_CSV_COLUMNS = [
   'run_id',
@@ -231,9 +262,25 @@ export const FIO_CSV_COLUMNS = [
   'raw_file',
 ] as const satisfies readonly (keyof FioRow)[];
 
-/** A migration row as the CSV holds it: the schedule as one readable cell (`0s:50ms 150.2s:95ms`). */
-export function migrationCsvRow(row: MigrationRow): Omit<MigrationRow, 'nova_schedule'> & { nova_schedule: string } {
-  return { ...row, nova_schedule: scheduleText(row.nova_schedule ?? []) };
+/** A migration row as the CSV holds it: the schedule as one readable cell (`0s:50ms 150.2s:95ms`), the disk load and the switchover flat. */
+export function migrationCsvRow(row: MigrationRow): MigrationCsvRow {
+  const io = row.disk_io;
+  const sw = row.switchover;
+  const flat: Record<string, number | string | undefined> = {};
+  for (const phase of DISK_LOAD_PHASES) {
+    for (const k of DISK_IO_PHASE_FIELDS) flat[`io_${phase}_${k}`] = io?.[phase][k];
+  }
+  flat.io_mode = io?.mode;
+  flat.io_queue_depth = io?.queue_depth;
+  flat.io_errors = io?.errors;
+  flat.blk_inflight_at_stop = sw?.inflight_at_stop ?? undefined;
+  flat.blk_traced_requests = sw?.traced_requests ?? undefined;
+  flat.blk_vcpu_pause_ms = sw?.vcpu_pause_ms ?? undefined;
+  flat.blk_drain_flush_ms = sw?.drain_flush_ms ?? undefined;
+  flat.blk_inactivate_ms = sw?.inactivate_ms ?? undefined;
+  flat.blk_drain_share = sw?.drain_share ?? undefined;
+  flat.blk_not_measured = sw ? sw.not_measured : 'not recorded (a run before the switchover was measured)';
+  return { ...row, nova_schedule: scheduleText(row.nova_schedule ?? []), ...(flat as DiskIoColumns & SwitchoverColumns) };
 }
 
 /** RFC 4180 CSV; NaN and missing values are empty cells. */

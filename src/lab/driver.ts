@@ -3,7 +3,11 @@
  * Nova driver does over OpenStack. Server ids are the lab VM names; hosts are the compute namespaces.
  * - CPU: the QEMU process's utime+stime deltas (/proc/PID/stat) per vCPU;
  * - RAM: the guest's own report (dirtier STAT line: MemTotal − MemAvailable);
- * - network: the VM's tap counters; dirty rate: the guest's report, or QEMU's `calc-dirty-rate` on request.
+ * - network: the VM's tap counters;
+ * - dirty rate: QEMU's `calc-dirty-rate` (src/lab/dirty-rate.ts, every VM at once, over `dirtyRateCalcMs`),
+ *   which the core's VMnet gating uses (`policy.vmnet.beta: auto`) instead of an assumed β; the
+ *   guest's own report while the VM migrates or when QEMU cannot measure it. Each reading says which
+ *   (`dirtyRateSource`).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -26,6 +30,7 @@ import type {
 import { migrateVm, type LiveMigrationSettings } from './migrate.js';
 import type { MigrationRecord } from '../experiments/index.js';
 import { lastGuestStat, runFiles, vmTap, type VmPlacement } from './qemu.js';
+import { dirtyRateModes, measureDirtyRate, type DirtyRateMeasurement } from './dirty-rate.js';
 import { QmpClient } from './qmp.js';
 import type { LabVms } from './vms.js';
 import { netnsExists } from './netns.js';
@@ -36,6 +41,8 @@ export interface LabDriverProps {
   readonly linkMbit: number;
   /** @default - silent */
   readonly log?: (line: string) => void;
+  /** Window of QEMU's calc-dirty-rate per sample, ms; 0: use the guest's own report. @default 1000 */
+  readonly dirtyRateCalcMs?: number;
 }
 
 interface InFlight {
@@ -58,6 +65,7 @@ export class LabDriver implements ComputeApi, MetricsSource {
   private readonly settings: LiveMigrationSettings;
   private readonly linkMbit: number;
   private readonly log: (line: string) => void;
+  private readonly dirtyRateCalcMs: number;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly prevCpu = new Map<string, { at: number; cpuS: number }>();
   private readonly prevNet = new Map<string, { at: number; bytes: number }>();
@@ -70,6 +78,7 @@ export class LabDriver implements ComputeApi, MetricsSource {
     this.settings = props.settings;
     this.linkMbit = props.linkMbit;
     this.log = props.log ?? (() => {});
+    this.dirtyRateCalcMs = props.dirtyRateCalcMs ?? 1000;
   }
 
   async listHosts(): Promise<readonly ComputeHost[]> {
@@ -174,13 +183,14 @@ export class LabDriver implements ComputeApi, MetricsSource {
     const takenAt = Date.now();
     const warnings: string[] = [];
     const vms: VmMetrics[] = [];
-    for (const v of this.vms.list()) {
-      try {
-        vms.push(await this.vmMetrics(v, takenAt));
-      } catch (e) {
-        warnings.push(`${v.name}: ${(e as Error).message}`);
-      }
-    }
+    // Every VM at once: each calc-dirty-rate holds its window.
+    const migrating = new Set([...this.inFlight.values()].filter((f) => !f.record && !f.error).map((f) => f.handle.serverId));
+    const results = await Promise.allSettled(this.vms.list().map((v) => this.vmMetrics(v, takenAt, migrating.has(v.name))));
+    this.vms.list().forEach((v, i) => {
+      const r = results[i]!;
+      if (r.status === 'fulfilled') vms.push(r.value);
+      else warnings.push(`${v.name}: ${(r.reason as Error).message}`);
+    });
     const hostCpu = this.hostCpuPct();
     const hosts: HostMetrics[] = this.vms.topology.computes.map((h) => {
       const allocated = vms.filter((v) => v.host === h.name).reduce((acc, v) => acc + this.vms.get(v.id).ramMib, 0);
@@ -197,19 +207,28 @@ export class LabDriver implements ComputeApi, MetricsSource {
     return { takenAt, vms, hosts, warnings };
   }
 
-  /** QEMU's own estimate (calc-dirty-rate over `seconds`), bytes/s. Not during a migration. */
-  async qemuDirtyRate(name: string, seconds = 1): Promise<number> {
+  /** QEMU's own measurement (calc-dirty-rate over `calcMs`). Not during a migration. */
+  async qemuDirtyRate(name: string, calcMs = 1000): Promise<DirtyRateMeasurement> {
     const v = this.vms.get(name);
     const qmp = await QmpClient.connect(runFiles(this.vms.labDir, v.name, v.host).qmp, 2000);
     try {
-      await qmp.execute('calc-dirty-rate', { 'calc-time': seconds });
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 250));
-        const q = await qmp.execute<{ status: string; 'dirty-rate'?: number }>('query-dirty-rate');
-        if (q.status === 'measured') return (q['dirty-rate'] ?? 0) * 1048576;
-      }
+      return await measureDirtyRate(qmp, calcMs, dirtyRateModes(v.accel));
     } finally {
       qmp.close();
+    }
+  }
+
+  /** The dirty rate the core gets for `v`: QEMU's measurement, else the guest's report, with where it came from. */
+  private async dirtyRateFor(v: VmPlacement, guestMibS: number, migrating: boolean): Promise<{ dirtyBytesPerS: number; dirtyRateSource: string }> {
+    const guest = (why: string) => ({ dirtyBytesPerS: guestMibS * 1048576, dirtyRateSource: `the guest's own report (${why})` });
+    const calcMs = this.dirtyRateCalcMs;
+    if (calcMs <= 0) return guest('calc-dirty-rate turned off');
+    if (migrating) return guest('migrating: calc-dirty-rate would share the dirty log with the migration');
+    try {
+      const m = await this.qemuDirtyRate(v.name, calcMs);
+      return { dirtyBytesPerS: m.mib_s * 1048576, dirtyRateSource: `QEMU calc-dirty-rate (${m.mode}, ${m.calc_ms} ms)` };
+    } catch (e) {
+      return guest(`QEMU could not measure: ${(e as Error).message}`);
     }
   }
 
@@ -218,7 +237,7 @@ export class LabDriver implements ComputeApi, MetricsSource {
     return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, string>) : {};
   }
 
-  private async vmMetrics(v: VmPlacement, at: number): Promise<VmMetrics> {
+  private async vmMetrics(v: VmPlacement, at: number, migrating: boolean): Promise<VmMetrics> {
     if (!this.vms.running(v)) throw new Error(`QEMU PID ${v.pid} is not running`);
     const cpuS = processCpuSeconds(readFileSync(`/proc/${v.pid}/stat`, 'utf8'));
     const prev = this.prevCpu.get(v.name);
@@ -239,7 +258,7 @@ export class LabDriver implements ComputeApi, MetricsSource {
       cpuPct,
       ramPct: (100 * (stat.memTotalKib - stat.memAvailKib)) / stat.memTotalKib,
       netBytesPerS: prevNet && at > prevNet.at && bytes >= prevNet.bytes ? (bytes - prevNet.bytes) / ((at - prevNet.at) / 1000) : 0,
-      dirtyBytesPerS: stat.dirtyMibS * 1048576,
+      ...(await this.dirtyRateFor(v, stat.dirtyMibS, migrating)),
       sampledAt: at,
     };
   }

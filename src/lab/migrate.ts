@@ -11,9 +11,14 @@
  * 4. wait for the destination to be `running`: the source says `completed` before that;
  * 5. real downtime = destination RESUME − source STOP (QMP event timestamps, one host clock);
  * 6. clean up the source (or, on failure, the target) and ask the guest, now on the destination, to
- *    check every byte of its memory pattern and every block of its disk ring.
+ *    check every byte of its memory pattern and every block of its disk ring (and, with a disk load,
+ *    every block the load wrote);
+ * 7. with a disk load, the guest's write throughput and latency `before` (a window just before
+ *    `migrate`), `during` and `after` (a window once the destination runs); and, for every migration,
+ *    the block side of the switchover from the source's trace events (src/lab/switchover-trace.ts).
  * Every outcome becomes a `MigrationRecord`; a failed migration is never dropped.
  */
+import { readFileSync, statSync } from 'node:fs';
 import type { TestbedSpec } from '../config/index.js';
 import type { MigrationLoad, MigrationRecord, MigrationStatus } from '../experiments/index.js';
 import { QmpClient } from './qmp.js';
@@ -27,7 +32,20 @@ import {
   scheduleText,
   type ScheduleEvent,
 } from '../experiments/index.js';
-import { lastGuestStat, migrationPort, runFiles, startQemu, stopQemu, verificationProblem, verifyGuest, type VmPlacement } from './qemu.js';
+import { dirtyRateModes, measureDirtyRate } from './dirty-rate.js';
+import { readDiskLoadReport, setDiskLoadPhase, type DiskIoReport } from './guest-disk-load.js';
+import {
+  lastGuestStat,
+  migrationPort,
+  runFiles,
+  startQemu,
+  stopQemu,
+  verificationProblem,
+  verifyGuest,
+  type SerialConsole,
+  type VmPlacement,
+} from './qemu.js';
+import { enableSwitchoverTrace, measureSwitchover, switchoverNotMeasured } from './switchover-trace.js';
 import type { LabVms } from './vms.js';
 
 export type LiveMigrationSettings = TestbedSpec['live_migration'];
@@ -45,6 +63,10 @@ export interface MigrateProps {
   readonly verify?: boolean;
   /** @default 100 */
   readonly pollMs?: number;
+  /** With a disk load: seconds the guest's writes are measured before `migrate` and after the destination runs. @default 3 */
+  readonly diskWindowS?: number;
+  /** Window of QEMU's `calc-dirty-rate` on the source just before `migrate`, ms; 0: not measured. @default 1000 */
+  readonly dirtyRateCalcMs?: number;
   /** @default - silent */
   readonly log?: (line: string) => void;
   /** Aborting cancels the migration (`migrate_cancel`); it is recorded as cancelled. */
@@ -77,6 +99,56 @@ export function poolOf(vm: VmPlacement): string {
   return vm.disk.kind === 'rbd' ? vm.disk.pool : 'file';
 }
 
+function defaultLoad(vm: VmPlacement): MigrationLoad {
+  const memory = vm.load.wsMib > 0 && vm.load.rateMibS > 0;
+  if (vm.load.diskLoad) return memory ? 'memory+disk' : 'disk';
+  return memory ? 'memory' : 'none';
+}
+
+/**
+ * `calc-dirty-rate` on the source over `calcMs` (0: not measured), and the guest's own STAT report
+ * covering the same window (the first one printed after it ends; the guest reports every second).
+ */
+async function measureBeforeMigration(
+  src: QmpClient,
+  console_: SerialConsole,
+  calcMs: number,
+  accel: 'kvm' | 'tcg',
+): Promise<Partial<MigrationRecord>> {
+  if (calcMs <= 0) return { dirty_rate_calc_problem: 'not measured (dirtyRateCalcMs 0)' };
+  const from = console_.size();
+  try {
+    const m = await measureDirtyRate(src, calcMs, dirtyRateModes(accel));
+    const after = console_.size();
+    await console_.waitFor(/STAT [^\n]*\n/, after, 1500).catch(() => undefined);
+    const guest = lastGuestStat(console_.read(from));
+    return {
+      dirty_rate_calc_mib_s: m.mib_s,
+      dirty_rate_calc_mode: m.mode,
+      dirty_rate_calc_ms: m.calc_ms,
+      ...(guest ? { dirty_rate_guest_before_mib_s: guest.dirtyMibS } : {}),
+    };
+  } catch (e) {
+    return { dirty_rate_calc_problem: (e as Error).message };
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readFrom(path: string, from: number): string {
+  try {
+    return readFileSync(path).subarray(from).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
 export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
   const log = p.log ?? (() => {});
   const vms = p.vms;
@@ -94,12 +166,14 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     vm: vm.name,
     flavor: vm.flavor,
     pool: poolOf(vm),
-    load: p.load ?? (vm.load.wsMib > 0 && vm.load.rateMibS > 0 ? 'memory' : 'none'),
+    load: p.load ?? defaultLoad(vm),
     rep: p.rep ?? 0,
     source: source.name,
     target: target.name,
     link_mbit: p.linkMbit,
   } as const;
+  // QEMU's dirty rate before the start, once measured; every record carries it.
+  let dirty: Partial<MigrationRecord> = {};
   const failed = (status: MigrationStatus, reason: string, q: QueryMigrate = {}, extra: Partial<MigrationRecord> = {}): MigrationRecord => ({
     ...base,
     status,
@@ -118,6 +192,7 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     verified_blocks: 0,
     nova_schedule: schedule,
     raw: q,
+    ...dirty,
     ...extra,
   });
 
@@ -152,6 +227,20 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     });
     schedule.push({ at_ms: 0, action: 'downtime-limit', value: downtimeLimit });
     const srcConsole = vms.console(vm);
+    const diskWindowMs = (p.diskWindowS ?? 3) * 1000;
+    const windowStart = Date.now();
+    if (vm.load.diskLoad) await setDiskLoadPhase(srcConsole, 'before');
+    // QEMU's own dirty rate just before the start, beside the guest's report for the same window.
+    dirty = await measureBeforeMigration(src, srcConsole, p.dirtyRateCalcMs ?? 1000, vm.accel);
+    if (vm.load.diskLoad) {
+      await sleep(Math.max(0, diskWindowMs - (Date.now() - windowStart)));
+      await setDiskLoadPhase(srcConsole, 'during');
+    }
+    const traceFrom = fileSize(srcFiles.log);
+    const traceProblem = await enableSwitchoverTrace(src).then(
+      () => undefined,
+      (e: Error) => `the source QEMU did not enable its trace events: ${e.message}`,
+    );
     const srcEventsFrom = src.events.length;
     const dstEventsFrom = dst.events.length;
     const t0 = Date.now();
@@ -245,15 +334,28 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
     src.close();
     dst.close();
     await stopQemu(vms.labDir, vm.name, source, vm.index, vm.pid);
+    // The source QEMU has quit, so its log holds every trace line.
+    const switchover = traceProblem ? switchoverNotMeasured(traceProblem) : measureSwitchover(readFrom(srcFiles.log, traceFrom), downtimeReal);
 
     let verified = false;
     let reason: string | undefined;
-    let check: { pages: number; blocks: number; ms: number } = { pages: 0, blocks: 0, ms: Number.NaN };
+    let diskIo: DiskIoReport | undefined;
+    if (vm.load.diskLoad) {
+      try {
+        const dstConsole = vms.console(moved);
+        await setDiskLoadPhase(dstConsole, 'after');
+        await sleep(diskWindowMs);
+        diskIo = await readDiskLoadReport(dstConsole);
+      } catch (e) {
+        reason = `guest disk load report: ${(e as Error).message}`;
+      }
+    }
+    let check: { pages: number; blocks: number; loadBlocks?: number; ms: number } = { pages: 0, blocks: 0, ms: Number.NaN };
     if (p.verify ?? true) {
       try {
         const v = await verifyGuest(vms.console(moved));
         verified = v.ok;
-        check = { pages: v.memPages, blocks: v.diskBlocks, ms: v.wallMs };
+        check = { pages: v.memPages, blocks: v.diskBlocks, ...(v.loadBlocks !== undefined ? { loadBlocks: v.loadBlocks } : {}), ms: v.wallMs };
         if (!v.ok) reason = `guest verification failed: ${verificationProblem(v)}`;
       } catch (e) {
         reason = `guest verification failed: ${(e as Error).message}`;
@@ -274,17 +376,24 @@ export async function migrateVm(p: MigrateProps): Promise<MigrationRecord> {
       iterations: q.ram?.['dirty-sync-count'] ?? 0,
       dirty_rate_qemu_pages_s: q.ram?.['dirty-pages-rate'],
       dirty_rate_guest_mib_s: guest?.dirtyMibS,
+      ...dirty,
       pattern_verified: verified,
       verified_pages: check.pages,
       verified_blocks: check.blocks,
       verify_ms: check.ms,
+      ...(check.loadBlocks !== undefined ? { verified_load_blocks: check.loadBlocks } : {}),
+      ...(diskIo ? { disk_io: diskIo } : {}),
+      switchover,
       nova_schedule: schedule,
       raw: q,
     };
     log(
       `migrate ${vm.name}: completed in ${record.total_ms} ms, downtime ${record.downtime_ms} ms (real ${record.downtime_real_ms.toFixed(1)} ms), ` +
         `${(record.transferred_bytes / 1e6).toFixed(1)} MB, ${record.iterations} iterations, ` +
-        `verified ${verified} (${check.pages} pages, ${check.blocks} blocks in ${check.ms} ms), schedule ${scheduleText(schedule)}`,
+        `verified ${verified} (${check.pages} pages, ${check.blocks} blocks${check.loadBlocks !== undefined ? `, ${check.loadBlocks} load blocks` : ''} in ${check.ms} ms), ` +
+        `switchover: ${switchover.inflight_at_stop ?? '?'} block requests in flight, drain+flush ${switchover.drain_flush_ms ?? '?'} ms, ` +
+        `inactivate ${switchover.inactivate_ms ?? '?'} ms${diskIo ? `, writes during ${diskIo.during.iops.toFixed(0)} IOPS p99 ${diskIo.during.lat_p99_ms.toFixed(1)} ms` : ''}, ` +
+        `schedule ${scheduleText(schedule)}`,
     );
     return record;
   } catch (err) {

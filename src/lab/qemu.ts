@@ -34,6 +34,20 @@ export interface GuestLoad {
   readonly verifyMib?: number;
   /** Blocks (4 KiB) of the checksummed ring the guest writes to its disk at boot and checks after each migration. @default DEFAULT_VERIFY_DISK_BLOCKS */
   readonly diskBlocks?: number;
+  /** Random 4 KiB writes to the guest's disk during the migration (load `disk`). @default - none */
+  readonly diskLoad?: GuestDiskLoad;
+}
+
+/** The guest's disk load (the spec's experiments.disk_load): random 4 KiB writes to a region after the ring. */
+export interface GuestDiskLoad {
+  /** Writes per second, all threads together. */
+  readonly iops: number;
+  /** Writes in flight at once (one writer thread each). */
+  readonly queueDepth: number;
+  /** `direct`: O_DIRECT writes; `fsync`: buffered writes, each followed by fdatasync. */
+  readonly mode: 'direct' | 'fsync';
+  /** Size of the region the writes land in, MiB (after the ring, 1 MiB aligned). */
+  readonly regionMib: number;
 }
 
 /** Share of guest RAM the pattern covers when the caller does not say (the spec's experiments.verify.memory_pct). */
@@ -126,6 +140,14 @@ export function kernelCommandLine(vm: VmDefinition): string {
     `tb.disk_ops_s=${vm.load.diskOpsS}`,
     `tb.verify_mib=${vm.load.verifyMib ?? verifyMibFor(vm.ramMib, DEFAULT_VERIFY_MEMORY_PCT)}`,
     `tb.disk_blocks=${vm.load.diskBlocks ?? DEFAULT_VERIFY_DISK_BLOCKS}`,
+    ...(vm.load.diskLoad
+      ? [
+          `tb.dl_iops=${vm.load.diskLoad.iops}`,
+          `tb.dl_qd=${vm.load.diskLoad.queueDepth}`,
+          `tb.dl_mode=${vm.load.diskLoad.mode}`,
+          `tb.dl_region_mib=${vm.load.diskLoad.regionMib}`,
+        ]
+      : []),
   ].join(' ');
 }
 
@@ -178,6 +200,9 @@ export function qemuArgs(
     files.pid,
     '-D',
     files.log,
+    // Timestamps on the trace events written to the log (src/lab/switchover-trace.ts), on the QMP events' clock.
+    '-msg',
+    'timestamp=on',
     '-daemonize',
     ...(options.incoming ? ['-incoming', 'defer'] : []),
   ];
@@ -396,6 +421,9 @@ export interface GuestVerification {
   /** Disk blocks (4 KiB) read back from the disk and how many differed; 0 checked when the guest has no disk. */
   readonly diskBlocks: number;
   readonly diskBad: number;
+  /** Blocks of the disk load's region read back (every block it wrote) and how many differed; absent when the guest has no disk load. */
+  readonly loadBlocks?: number;
+  readonly loadBad?: number;
   /** The guest's own time for the memory and the disk check, ms (guest clock). */
   readonly guestMemMs: number;
   readonly guestDiskMs: number;
@@ -421,12 +449,16 @@ export function parseVerification(line: string, wallMs: number): GuestVerificati
   const diskBlocks = kv.disk === 'none' ? 0 : num('disk_blocks');
   const memBad = num('mem_bad');
   const diskBad = num('disk_bad');
+  // The disk load's region (dl=ok|FAIL), when the guest runs one; dl=none or no dl field: no disk load.
+  const load = kv.dl === 'ok' || kv.dl === 'FAIL' ? { loadBlocks: num('dl_blocks'), loadBad: num('dl_bad') } : undefined;
+  const loadOk = !load || (kv.dl === 'ok' && load.loadBlocks > 0 && load.loadBad === 0);
   return {
-    ok: kv.mem === 'ok' && kv.disk === 'ok' && memPages > 0 && diskBlocks > 0 && memBad === 0 && diskBad === 0,
+    ok: kv.mem === 'ok' && kv.disk === 'ok' && memPages > 0 && diskBlocks > 0 && memBad === 0 && diskBad === 0 && loadOk,
     memPages,
     memBad,
     diskBlocks,
     diskBad,
+    ...load,
     guestMemMs: num('mem_ms'),
     guestDiskMs: num('disk_ms'),
     wallMs,
@@ -442,6 +474,8 @@ export function verificationProblem(v: GuestVerification): string | undefined {
   else if (v.memBad > 0) parts.push(`${v.memBad} of ${v.memPages} pages differ`);
   if (v.diskBlocks === 0) parts.push('no disk blocks checked (no disk, or the ring could not be written)');
   else if (v.diskBad > 0) parts.push(`${v.diskBad} of ${v.diskBlocks} disk blocks differ`);
+  if (v.loadBlocks === 0) parts.push('the disk load wrote no block to check');
+  else if (v.loadBad) parts.push(`${v.loadBad} of ${v.loadBlocks} disk-load blocks differ`);
   return parts.length ? parts.join('; ') : v.line;
 }
 
@@ -453,7 +487,8 @@ export async function verifyGuest(console_: SerialConsole, timeoutMs = 60_000): 
   const from = console_.size();
   const t0 = Date.now();
   await console_.send(`echo ${id} > /tmp/verify.id; kill -USR1 $(cat /run/dirtier.pid)`);
-  const m = await console_.waitFor(new RegExp(`RESULT-${id} ([^\\r\\n]*)`), from, timeoutMs);
+  // A whole line only: the log may hold half of it while the guest writes it.
+  const m = await console_.waitFor(new RegExp(`RESULT-${id} ([^\\r\\n]*)\\r?\\n`), from, timeoutMs);
   return parseVerification(m[1]!, Date.now() - t0);
 }
 

@@ -119,6 +119,7 @@ export function decide(snapshot: ClusterSnapshot, settings: PolicySettings): Mig
       downtimeMs: s.downtimeMs,
     });
     let reason = c.reason;
+    if (vm.dirtyRateSource && vm.dirtyBytesPerS !== undefined) reason += `; dirty rate ${f(vm.dirtyBytesPerS / MIB)} MiB/s (${vm.dirtyRateSource})`;
     if (cooling) reason += `; in cooldown until ${new Date(coolUntil!).toISOString()}`;
     const decision = { vmId: vm.id, host: vm.host, state: c.state ?? ('skipped' as const), reason };
     decisions.push(decision);

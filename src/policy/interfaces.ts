@@ -38,6 +38,8 @@ export interface VmMetrics {
    * Undefined when the source cannot measure it: the core then estimates it conservatively and says so.
    */
   readonly dirtyBytesPerS?: number;
+  /** Where `dirtyBytesPerS` came from, e.g. `QEMU calc-dirty-rate (dirty-bitmap, 1000 ms)` or `the guest's own report`. @default - not said */
+  readonly dirtyRateSource?: string;
   /** When this reading was taken (ms epoch). Stale readings are never acted on. */
   readonly sampledAt: number;
 }
@@ -217,6 +219,8 @@ export interface VmView {
   readonly netBytesPerS: number;
   /** Undefined: unknown (the core estimates conservatively and says so). */
   readonly dirtyBytesPerS?: number;
+  /** Where `dirtyBytesPerS` came from (the metrics source's words). @default - not said */
+  readonly dirtyRateSource?: string;
   readonly vcpus: number;
   readonly memoryMiB: number;
   /**

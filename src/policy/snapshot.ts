@@ -86,6 +86,7 @@ export function buildSnapshot(i: SnapshotInput): { snapshot: ClusterSnapshot; wa
       cpuHistoryPct: i.window.cpuHistory(m.id, i.now),
       netBytesPerS: m.netBytesPerS,
       ...(m.dirtyBytesPerS === undefined ? {} : { dirtyBytesPerS: m.dirtyBytesPerS }),
+      ...(m.dirtyRateSource === undefined ? {} : { dirtyRateSource: m.dirtyRateSource }),
       vcpus: s.vcpus,
       memoryMiB: s.memoryMiB,
       sampledAt: m.sampledAt,

@@ -145,7 +145,9 @@ export function whyOursDiffers(cell: MigrationCellSummary, conditions: Condition
       : mbit === STUDY_LINK_MBIT
         ? `on a ${mbit} Mbit/s link, the study's 1 GbE rate`
         : `on a ${mbit} Mbit/s link, ${short(mbit / STUDY_LINK_MBIT)}× the study's 1 GbE`;
-  const load = cell.load === 'none' ? '' : `, with its ${cell.load} load at ${short(cell.dirtyRateGuest.median)} MiB/s (the guest's report)`;
+  const memory = cell.load === 'memory' || cell.load === 'memory+disk' ? ` at ${short(cell.dirtyRateGuest.median)} MiB/s` : '';
+  const disk = cell.load === 'disk' || cell.load === 'memory+disk' ? ` writing ${short(cell.diskIo.during.iops.median)} IOPS to its disk` : '';
+  const load = cell.load === 'none' ? '' : `, with its ${cell.load} load${memory}${memory && disk ? ' and' : ''}${disk} (the guest's report)`;
   const ob = cell.overBound.median;
   const measured = Number.isFinite(ob)
     ? `, and took ${short(ob)}× the time its own ${short(cell.transferredMB.median)} MB need on that link, so ${

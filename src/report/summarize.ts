@@ -2,10 +2,13 @@
  * From stored runs to the report's numbers: the Table IV cells (flavor × backend × load), the fio
  * cells (backend × job) and the Bluestore/Filestore ratios. Pure; the inputs come from `readRun`.
  */
-import type { Conditions, FioRow, MigrationRow, RunResults } from '../experiments/index.js';
+import type { Conditions, DiskLoadPhase, FioRow, MigrationRow, RunResults } from '../experiments/index.js';
 import { checkStudyFigures, compareWithStudy, type StudyCellComparison, type StudyFigureCheck } from './study-compare.js';
 import { bootstrapRatioOfMeans, seedOf, type BootstrapResult } from './bootstrap.js';
 import { ratioOf, spread, type Ratio, type Spread } from './stats.js';
+
+/** The disk load's phases (the experiments' DISK_LOAD_PHASES, kept here so the report does not load the experiments face and zod). */
+const PHASES: readonly DiskLoadPhase[] = ['before', 'during', 'after'];
 
 /** QEMU's target page on x86: its `ram.normal` and `ram.duplicate` (zero) counters count 4 KiB pages. */
 export const PAGE_BYTES = 4096;
@@ -53,6 +56,28 @@ export interface MigrationCellSummary {
   readonly dirtyRateGuest: Spread;
   /** The completed migrations' own values, for the bootstrap. */
   readonly samples: { readonly total: readonly number[]; readonly downtimeReal: readonly number[] };
+  /** The guest's disk load per phase (loads `disk`, `memory+disk`; empty spreads otherwise). */
+  readonly diskIo: Readonly<Record<DiskLoadPhase, DiskIoPhaseSummary>>;
+  /** Blocks of the disk load's region the guest read back and compared after each completed migration. */
+  readonly verifiedLoadBlocks: Spread;
+  /** The block side of the switchover, from the source QEMU's trace events. */
+  readonly switchover: SwitchoverSummary;
+}
+
+export interface DiskIoPhaseSummary {
+  readonly iops: Spread;
+  readonly mibS: Spread;
+  readonly latMean: Spread;
+  readonly latP99: Spread;
+}
+
+export interface SwitchoverSummary {
+  readonly inflight: Spread;
+  readonly drainFlushMs: Spread;
+  readonly inactivateMs: Spread;
+  readonly share: Spread;
+  /** Why a figure is missing, once per distinct reason. */
+  readonly notMeasured: readonly string[];
 }
 
 export interface FioCellSummary {
@@ -157,6 +182,27 @@ export function summarizeMigrations(run: LoadedRun): MigrationCellSummary[] {
       touchedShare: pick((r) => 1 - (r.zero_pages * PAGE_BYTES) / (ramMib * 2 ** 20)),
       dirtyRateGuest: pick((r) => r.dirty_rate_guest_mib_s ?? Number.NaN),
       samples: { total: ok.map((r) => r.total_ms), downtimeReal: ok.map((r) => r.downtime_real_ms) },
+      diskIo: Object.fromEntries(
+        PHASES.map((ph) => [
+          ph,
+          {
+            iops: pick((r) => r.disk_io?.[ph].iops ?? Number.NaN),
+            mibS: pick((r) => r.disk_io?.[ph].mib_s ?? Number.NaN),
+            latMean: pick((r) => r.disk_io?.[ph].lat_mean_ms ?? Number.NaN),
+            latP99: pick((r) => r.disk_io?.[ph].lat_p99_ms ?? Number.NaN),
+          },
+        ]),
+      ) as Record<DiskLoadPhase, DiskIoPhaseSummary>,
+      verifiedLoadBlocks: pick((r) => r.verified_load_blocks ?? Number.NaN),
+      switchover: {
+        inflight: pick((r) => r.switchover?.inflight_at_stop ?? Number.NaN),
+        drainFlushMs: pick((r) => r.switchover?.drain_flush_ms ?? Number.NaN),
+        inactivateMs: pick((r) => r.switchover?.inactivate_ms ?? Number.NaN),
+        share: pick((r) => r.switchover?.drain_share ?? Number.NaN),
+        notMeasured: [
+          ...new Set(ok.map((r) => (r.switchover ? r.switchover.not_measured : 'not recorded by this run')).filter((x): x is string => !!x)),
+        ],
+      },
     });
   }
   const m = meta.matrix;

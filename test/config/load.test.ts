@@ -82,6 +82,21 @@ describe('the testbed spec', () => {
     `);
   });
 
+  it("fails on a load, a disk-load mode or queue depth it does not know, and on a disk-load region that does not fit the lab's VM images", () => {
+    const text = ['experiments:', '  loads: [disk, memory+disk, cpu]', '  disk_load: { mode: async, queue_depth: 0 }'].join('\n');
+    expect(problemsOf(text)).toMatchInlineSnapshot(`
+      "bad.yaml: 3 problems in the testbed spec
+        - bad.yaml: experiments.loads[2]: not an allowed value; got "cpu"; allowed: one of "none", "memory", "disk", "memory+disk"
+        - bad.yaml: experiments.disk_load.queue_depth: out of range; got 0; allowed: a number ≥ 1
+        - bad.yaml: experiments.disk_load.mode: not an allowed value; got "async"; allowed: one of "direct", "fsync""
+    `);
+    // AND a region that does not fit beside the verify ring on the lab's 256 MiB images (the cross-field rules run on a spec the schema accepts)
+    expect(problemsOf('experiments:\n  disk_load: { region_mib: 300 }\n')).toMatchInlineSnapshot(`
+      "bad.yaml: 1 problem in the testbed spec
+        - bad.yaml: experiments.disk_load.region_mib: the region and the 1 MiB verify ring (experiments.verify.disk_blocks) do not fit the lab's 256 MiB VM images (lab.image_disk_mib); got 300; allowed: at most 255"
+    `);
+  });
+
   it('fails on YAML syntax errors with their line', () => {
     expect(problemsOf('ceph:\n  mons: [3\n')).toMatch(/^bad\.yaml: 1 problem.*\n {2}- bad\.yaml: line \d+, column \d+: YAML syntax error/);
   });

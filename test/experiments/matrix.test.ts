@@ -36,7 +36,7 @@ describe('the experiment matrix', () => {
       `[MatrixError: --pools: unknown "ssd"; allowed: filestore, bluestore]`,
     );
     expect(() => buildMatrix(spec, { flavors: ['tiny'] })).toThrow('--flavors: unknown "tiny"; allowed: small, medium, large, xlarge');
-    expect(() => buildMatrix(spec, { loads: ['cpu'] })).toThrow('--load: unknown "cpu"; allowed: none, memory');
+    expect(() => buildMatrix(spec, { loads: ['cpu'] })).toThrow('--load: unknown "cpu"; allowed: none, memory, disk, memory+disk');
     expect(() => buildMatrix(spec, { reps: 0 })).toThrow(MatrixError);
   });
 });

@@ -153,6 +153,16 @@ describe('decide()', () => {
     expect(plan.warnings).toEqual([expect.stringMatching(/^dirty rate unknown for 2 VM\(s\): assumed β = 0.5/)]);
   });
 
+  it('uses a measured dirty rate for VMnet, and each decision says the rate and where it came from', () => {
+    // GIVEN a VM whose rate QEMU measured (32 MiB/s) and one whose source does not say
+    const measured = vm('m', 'h1', { dirtyBytesPerS: 32 * MIB, dirtyRateSource: 'QEMU calc-dirty-rate (dirty-bitmap, 1000 ms)' });
+    const plan = decide(snapshot([host('h1')], [measured, vm('u', 'h1', { dirtyBytesPerS: 2 * MIB })]), settings());
+    // THEN no β is assumed, and the measured VM's reason ends with its rate and its source
+    expect(plan.warnings).toEqual([]);
+    expect(plan.decisions.find((d) => d.vmId === 'm')!.reason).toMatch(/; dirty rate 32 MiB\/s \(QEMU calc-dirty-rate \(dirty-bitmap, 1000 ms\)\)$/);
+    expect(plan.decisions.find((d) => d.vmId === 'u')!.reason).not.toContain('dirty rate');
+  });
+
   describe('the W1 migration direction (A6)', () => {
     it("moves VMj onto VMi's host when that host stays at or under high with both VMs", () => {
       // GIVEN j (low) on h1 and i (lower) on h2, h2 with room

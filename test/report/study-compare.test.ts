@@ -44,6 +44,13 @@ function cellOf(p: {
     touchedShare: spread(p.touched ?? []),
     dirtyRateGuest: spread([64]),
     samples: { total: p.totalMs, downtimeReal: [] },
+    diskIo: {
+      before: { iops: empty, mibS: empty, latMean: empty, latP99: empty },
+      during: { iops: empty, mibS: empty, latMean: empty, latP99: empty },
+      after: { iops: empty, mibS: empty, latMean: empty, latP99: empty },
+    },
+    verifiedLoadBlocks: empty,
+    switchover: { inflight: empty, drainFlushMs: empty, inactivateMs: empty, share: empty, notMeasured: [] },
   } satisfies MigrationCellSummary;
 }
 

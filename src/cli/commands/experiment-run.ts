@@ -19,7 +19,7 @@ export const experimentRunCommand: Command = {
   name: ['experiment', 'run'],
   summary: "run the study's migrations (pool × flavor × load × reps) and fio against the lab or a cloud; results/<run-id>/",
   usage:
-    'testbed experiment run [--target lab|cloud] [--pools filestore,bluestore] [--flavors small,...] [--reps N] [--load none,memory] [--no-fio] ' +
+    'testbed experiment run [--target lab|cloud] [--pools filestore,bluestore] [--flavors small,...] [--reps N] [--load none,memory,disk,memory+disk] [--no-fio] ' +
     '[--fio-runtime-s N] [--out DIR] [--resume RUN_ID] [--lb-url http://HOST:PORT/] [--spec FILE]',
   async run({ argv, out, err }) {
     const { values } = parseArgs({

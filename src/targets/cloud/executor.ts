@@ -3,7 +3,7 @@
  *
  * - VMs: `bootServer` copies a template server, so each pool × flavor needs one: a boot-from-volume
  *   server of the pool's Cinder volume type with metadata `testbed-experiment: <pool>/<flavor>`.
- *   The booted copy carries `testbed-load: none|memory` for the guest's load program.
+ *   The booted copy carries `testbed-load: none|memory|disk|memory+disk` for the guest's load program.
  * - Migrations: `liveMigrate` to the other host, polled every `pollMs` to the end. What Nova can
  *   tell, and what the record holds:
  *   - `total_ms`: the migration record's `updated_at − created_at` at its end (the cloud's clock,
@@ -31,6 +31,7 @@ import {
   type ProbeGaps,
   type ProbeTarget,
   type VmHandle,
+  switchoverNotMeasured,
 } from '../../experiments/index.js';
 import type { ComputeApi, MigrationStatus as NovaMigrationStatus, Server } from '../../policy/index.js';
 
@@ -158,6 +159,9 @@ export class CloudExecutor implements ExperimentExecutor {
       link_mbit: this.p.linkMbit,
       // The guest's own verification is not reachable through Nova.
       pattern_verified: false,
+      // QEMU's QMP and trace events are on the compute host, which Nova's API does not reach.
+      dirty_rate_calc_problem: 'not measurable here: calc-dirty-rate needs the QEMU monitor on the compute host, out of reach of the Nova API',
+      switchover: switchoverNotMeasured('not measurable here: the source QEMU trace events are on the compute host, out of reach of the Nova API'),
       raw: {
         final: status,
         last_running: lastRunning ?? null,

@@ -18,6 +18,8 @@ import {
   fioEnv,
   fioPrefillArgs,
   fioRbdArgs,
+  loadDirtiesMemory,
+  loadWritesDisk,
   parseTbf,
   runFio,
   type Conditions,
@@ -52,13 +54,16 @@ export const FIO_IMAGE = 'fio-1';
 export function guestLoad(spec: TestbedSpec, ramMib: number, load: MigrationLoad): GuestLoad {
   const { memory_pct, disk_blocks } = spec.experiments.verify;
   const { working_set_pct, dirty_rate_mib_s } = spec.experiments.memory_load;
-  const wsMib = load === 'none' ? 0 : Math.max(1, Math.floor((ramMib * working_set_pct) / 100));
+  const memory = loadDirtiesMemory(load);
+  const wsMib = memory ? Math.max(1, Math.floor((ramMib * working_set_pct) / 100)) : 0;
+  const dl = spec.experiments.disk_load;
   return {
     wsMib,
-    rateMibS: load === 'none' ? 0 : dirty_rate_mib_s,
+    rateMibS: memory ? dirty_rate_mib_s : 0,
     diskOpsS: 20,
     verifyMib: Math.max(wsMib, verifyMibFor(ramMib, memory_pct)),
     diskBlocks: disk_blocks,
+    ...(loadWritesDisk(load) ? { diskLoad: { iops: dl.iops, queueDepth: dl.queue_depth, mode: dl.mode, regionMib: dl.region_mib } } : {}),
   };
 }
 
@@ -147,6 +152,7 @@ export class LabExecutor implements ExperimentExecutor {
       linkMbit: this.spec.network.migration_bandwidth_mbit,
       rep: request.rep,
       load: vm.load,
+      diskWindowS: this.spec.experiments.disk_load.window_s,
       log: this.log,
     });
   }
@@ -242,6 +248,7 @@ export class LabExecutor implements ExperimentExecutor {
         ),
         'max-bandwidth': this.spec.live_migration.bandwidth_mib > 0 ? this.spec.live_migration.bandwidth_mib * 1048576 : 1e11,
         verify: { ...this.spec.experiments.verify, disk_ops_s: 20 },
+        disk_load: { ...this.spec.experiments.disk_load, block_kib: 4, pattern: 'random writes' },
       },
       notes: [`lab: ${this.lab.topology.computes.length} compute namespaces, VMs on RBD images of the pool under test`],
     });
