@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack } from 'cdktf';
-import { planTopology, type NodeKind, type TestbedSpec } from '../src/config/index.js';
+import { nodeRamMib, planTopology, type NodeKind, type TestbedSpec } from '../src/config/index.js';
 import {
   ComputeKeypairV2,
   ComputeServergroupV2,
@@ -34,7 +34,10 @@ export interface TestbedStackProps {
   readonly statePath?: string;
 }
 
-/** The study's testbed on an existing OpenStack cloud: network, security groups, nodes, OSD volumes and the post-deploy phases. */
+/**
+ * The study's testbed on an existing OpenStack cloud: network, security groups, nodes, OSD volumes and the post-deploy phases.
+ * With `cloud.deploy: infrastructure` the post-deploy phases are left out and everything else is the same, resource for resource.
+ */
 export class TestbedStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: TestbedStackProps) {
     super(scope, id);
@@ -66,9 +69,17 @@ export class TestbedStack extends TerraformStack {
       name: spec.cloud.key_pair.name,
       publicKey: Fn.file(Fn.pathexpand(spec.cloud.key_pair.public_key_file)),
     });
-    const flavors = new NodeFlavors(this, 'Flavors', { namePrefix: prefix, sizes: spec.node_flavors, create: spec.cloud.create_flavors });
+    const size = (kind: NodeKind) => {
+      const s = spec.node_flavors[kind];
+      return { vcpus: s.vcpus, ramMib: nodeRamMib(s), diskGb: s.disk_gb };
+    };
+    const flavors = new NodeFlavors(this, 'Flavors', {
+      namePrefix: prefix,
+      sizes: { controller: size('controller'), compute: size('compute'), ceph: size('ceph') },
+      create: spec.cloud.create_flavors,
+    });
     const antiAffinity = (gid: string, what: string) =>
-      new ComputeServergroupV2(this, gid, { name: `${prefix}-${what}`, policies: ['anti-affinity'] });
+      new ComputeServergroupV2(this, gid, { name: `${prefix}-${what}`, policies: [spec.cloud.server_group_policy] });
     const serverGroups: Partial<Record<NodeKind, string>> = {
       controller: antiAffinity('ControllerGroup', 'controllers').id,
       ceph: antiAffinity('CephGroup', 'ceph').id,
@@ -161,6 +172,8 @@ export class TestbedStack extends TerraformStack {
 
     // Post-deploy phases (CLOUD_PHASES, src/targets/cloud/registry.ts): each runs `testbed phase <name>`, which renders the
     // configuration from the spec plus these outputs and runs site.yml with the phase's tags.
+    // `cloud.deploy: infrastructure` stops here: nothing above depends on the phases, so the infrastructure is the same.
+    if (spec.cloud.deploy === 'infrastructure') return;
     const instanceIds = new TerraformLocal(
       this,
       'instance_ids',

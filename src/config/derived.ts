@@ -1,6 +1,6 @@
 /** Values derived from the spec that several parts need to agree on. Pure. */
 import { createHash } from 'node:crypto';
-import type { TestbedSpec } from './schema.js';
+import type { NodeSizeSpec, TestbedSpec } from './schema.js';
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -29,4 +29,9 @@ export function nameUuid(namespace: string, name: string): string {
 
 export function cephFsid(spec: TestbedSpec): string {
   return spec.ceph.fsid ?? nameUuid('ceph-fsid', spec.name);
+}
+
+/** A node size's RAM in MiB (Nova's unit), from `ram_mib` or `ram_gb`; the rules make sure exactly one of them is set. */
+export function nodeRamMib(size: NodeSizeSpec): number {
+  return size.ram_mib ?? size.ram_gb! * 1024;
 }

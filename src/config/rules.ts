@@ -101,6 +101,25 @@ const rules: Record<string, Rule> = {
     return problems;
   },
 
+  nodeSizes: (spec) =>
+    Object.entries(spec.node_flavors).flatMap(([kind, size]): SpecProblem[] => {
+      const path = `node_flavors.${kind}`;
+      if (size.ram_gb !== undefined && size.ram_mib !== undefined) {
+        return [
+          {
+            path: `${path}.ram_mib`,
+            message: `RAM is given twice (ram_gb: ${size.ram_gb})`,
+            value: size.ram_mib,
+            allowed: 'ram_gb (whole GiB) or ram_mib (MiB), not both',
+          },
+        ];
+      }
+      if (size.ram_gb === undefined && size.ram_mib === undefined) {
+        return [{ path: `${path}.ram_gb`, message: 'missing', value: undefined, allowed: 'ram_gb (whole GiB) or ram_mib (MiB)' }];
+      }
+      return [];
+    }),
+
   computeHosts: (spec) =>
     spec.compute_hosts.length < 2
       ? [

@@ -17,16 +17,26 @@ const iniOverrides = z.record(z.string(), z.record(z.string(), z.union([z.string
 
 export const BACKENDS = ['filestore', 'bluestore'] as const;
 export type Backend = (typeof BACKENDS)[number];
+/** Server-group policies that keep the testbed's controllers (and its Ceph nodes) on different hypervisors. */
+export const SERVER_GROUP_POLICIES = ['anti-affinity', 'soft-anti-affinity'] as const;
+/** What `cdktf deploy testbed` does: the infrastructure and then the post-deploy phases, or the infrastructure only. */
+export const DEPLOY_MODES = ['full', 'infrastructure'] as const;
+export type DeployMode = (typeof DEPLOY_MODES)[number];
 export const FLAVOR_NAMES = ['small', 'medium', 'large', 'xlarge'] as const;
 /** What the guest does during a migration: nothing, dirty memory, write to its disk, or both. */
 export const MIGRATION_LOADS = ['none', 'memory', 'disk', 'memory+disk'] as const;
 
 export type FlavorName = (typeof FLAVOR_NAMES)[number];
 
+/**
+ * A machine size. RAM is given in GiB (`ram_gb`) or, for sizes that are not whole GiB, in MiB
+ * (`ram_mib`, Nova's own unit): exactly one of the two (rules.ts). `nodeRamMib()` reads either.
+ */
 const nodeSize = z
   .object({
     vcpus: positiveInt,
-    ram_gb: positiveInt,
+    ram_gb: positiveInt.optional(),
+    ram_mib: positiveInt.optional(),
     disk_gb: positiveInt,
   })
   .strict();
@@ -48,6 +58,8 @@ const cloud = z
     create_flavors: z.boolean().default(true),
     admin_cidrs: z.array(cidr).default([]),
     availability_zone: z.string().min(1).optional(),
+    server_group_policy: z.enum(SERVER_GROUP_POLICIES).default('anti-affinity'),
+    deploy: z.enum(DEPLOY_MODES).default('full'),
   })
   .strict()
   .default({});
@@ -350,3 +362,4 @@ export type TestbedSpecInput = z.input<typeof testbedSpecSchema>;
 export type PoolSpec = TestbedSpec['ceph']['pools'][number];
 export type OsdNodeSpec = TestbedSpec['ceph']['osd_nodes'][number];
 export type FlavorSpec = TestbedSpec['flavors'][FlavorName];
+export type NodeSizeSpec = TestbedSpec['node_flavors']['controller'];

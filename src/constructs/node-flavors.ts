@@ -4,8 +4,9 @@ import { ComputeFlavorV2 } from './bindings.js';
 
 export interface NodeSize {
   readonly vcpus: number;
-  readonly ram_gb: number;
-  readonly disk_gb: number;
+  /** RAM in MiB, Nova's unit. */
+  readonly ramMib: number;
+  readonly diskGb: number;
 }
 
 export interface NodeFlavorsProps {
@@ -33,8 +34,8 @@ export class NodeFlavors extends Construct {
       const flavor = new ComputeFlavorV2(this, kind, {
         name: this.names[kind],
         vcpus: size.vcpus,
-        ram: size.ram_gb * 1024,
-        disk: size.disk_gb,
+        ram: size.ramMib,
+        disk: size.diskGb,
         isPublic: false,
       });
       this.names[kind] = flavor.name;

@@ -19,7 +19,7 @@ const LABELS: Record<string, string> = {
   openstack_networking_secgroup_v2: 'security groups',
   openstack_networking_secgroup_rule_v2: 'security group rules',
   openstack_compute_flavor_v2: 'flavors',
-  openstack_compute_servergroup_v2: 'anti-affinity server groups',
+  openstack_compute_servergroup_v2: 'server groups',
   terraform_data: 'post-deploy phases',
 };
 
@@ -42,5 +42,6 @@ export function summarizeSynth(stackName: string, synth: SynthesizedStack): stri
   }
   const phases = Object.values(resources.terraform_data ?? {}).map((p) => (p as { input?: { phase?: string } }).input?.phase);
   if (phases.length) lines.push('', 'after the instances, in order:', ...phases.map((p, i) => `  ${i + 1}. ${p}`));
+  else if (inventory?.hosts) lines.push('', 'no post-deploy phases (cloud.deploy: infrastructure): configure the nodes later with `testbed phase`');
   return lines;
 }

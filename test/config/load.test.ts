@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { nodeRamMib } from '../../src/config/derived.js';
 import { didYouMean, loadSpec, parseSpecText, SpecError, validateSpec } from '../../src/config/load.js';
 
 function problemsOf(text: string): string {
@@ -108,6 +109,32 @@ describe('the testbed spec', () => {
   it('fails when more hosts are planned than the network range holds', () => {
     const hosts = Array.from({ length: 250 }, (_, i) => ({ name: `c-${i}` }));
     expect(() => validateSpec({ compute_hosts: hosts })).toThrow(/network\.cidr: 256 hosts need 256 fixed addresses, and the range holds 245/);
+  });
+
+  it('takes a node size in MiB as well as in GiB, and reads either as MiB', () => {
+    const { spec } = validateSpec({ node_flavors: { ceph: { vcpus: 1, ram_mib: 256, disk_gb: 1 } } });
+    expect(nodeRamMib(spec.node_flavors.ceph)).toBe(256);
+    expect(nodeRamMib(spec.node_flavors.controller)).toBe(16 * 1024);
+  });
+
+  it('fails when a node size gives its RAM twice, or not at all', () => {
+    const text = [
+      'node_flavors:',
+      '  controller: { vcpus: 1, ram_gb: 1, ram_mib: 256, disk_gb: 1 }',
+      '  ceph: { vcpus: 1, disk_gb: 1 }',
+      'cloud: { server_group_policy: affinity, deploy: infra }',
+    ].join('\n');
+    expect(problemsOf(text)).toMatchInlineSnapshot(`
+      "bad.yaml: 4 problems in the testbed spec
+        - bad.yaml: cloud.server_group_policy: not an allowed value; got "affinity"; allowed: one of "anti-affinity", "soft-anti-affinity"
+        - bad.yaml: cloud.deploy: not an allowed value; got "infra"; allowed: one of "full", "infrastructure"
+        - bad.yaml: node_flavors.controller.ram_mib: RAM is given twice (ram_gb: 1); got 256; allowed: ram_gb (whole GiB) or ram_mib (MiB), not both
+        - bad.yaml: node_flavors.ceph.ram_gb: missing; got nothing; allowed: ram_gb (whole GiB) or ram_mib (MiB)"
+    `);
+  });
+
+  it('has hard anti-affinity and the post-deploy phases by default', () => {
+    expect(validateSpec({}).spec.cloud).toMatchObject({ server_group_policy: 'anti-affinity', deploy: 'full' });
   });
 
   it('suggests the nearest key only when it is close', () => {

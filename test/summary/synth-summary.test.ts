@@ -20,3 +20,13 @@ describe('the synth summary', () => {
     ]);
   });
 });
+
+describe('the synth summary of an infrastructure-only stack', () => {
+  it('says that no post-deploy phase runs, and why', () => {
+    const { spec } = validateSpec({ cloud: { deploy: 'infrastructure' } });
+    const stack = new TestbedStack(Testing.app(), 'testbed', { spec, specHash: 'a', configHash: 'b' });
+    const lines = summarizeSynth('testbed', JSON.parse(Testing.synth(stack)));
+    expect(lines).toContain('     2  openstack_compute_servergroup_v2 (server groups)');
+    expect(lines.at(-1)).toBe('no post-deploy phases (cloud.deploy: infrastructure): configure the nodes later with `testbed phase`');
+  });
+});
