@@ -17,6 +17,8 @@ export * from './hosts/ssh-access.js';
 export * from './kernel-modules.js';
 export * from './migrate.js';
 export * from './netns.js';
+export * from './openstack/glance-guest.js';
+export * from './openstack/servers.js';
 export * from './qemu.js';
 export * from './qmp.js';
 export * from './vms.js';

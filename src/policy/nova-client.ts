@@ -31,8 +31,10 @@ export interface RequestOptions {
   readonly microversion?: string;
   /** Why this call needs its microversion, for the 406 message. @default - the job's general needs */
   readonly needs?: string;
-  /** `volume`: the Cinder v3 endpoint of the catalog (no microversion header). @default 'compute' */
-  readonly service?: 'compute' | 'volume';
+  /** `volume`: the Cinder v3 endpoint, `image`: Glance's (no microversion header for either). @default 'compute' */
+  readonly service?: 'compute' | 'volume' | 'image';
+  /** A raw request body (`application/octet-stream`), e.g. an image's data; instead of a JSON `body`. */
+  readonly data?: Uint8Array;
 }
 
 const RETRYABLE = (status: number): boolean => status >= 500 || status === 429;
@@ -55,26 +57,28 @@ export class NovaClient {
   }
 
   /** One API call; returns the parsed JSON body (undefined for an empty body). */
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, ro: RequestOptions = {}): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, ro: RequestOptions = {}): Promise<T> {
     const attempts = method === 'POST' ? 1 : (this.o.attempts ?? 4);
+    const service = ro.service ?? 'compute';
     const microversion = ro.microversion ?? NOVA_MICROVERSION;
     const timeoutMs = this.o.timeoutMs ?? 15_000;
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const t = await this.auth();
-      const baseUrl = ro.service === 'volume' ? t.volumeUrl : t.computeUrl;
-      if (!baseUrl) throw new OpenStackHttpError(method, path, 0, 'no public volumev3 (Cinder) endpoint in the catalog', 2);
+      const baseUrl = { compute: t.computeUrl, volume: t.volumeUrl, image: t.imageUrl }[service];
+      if (!baseUrl)
+        throw new OpenStackHttpError(method, path, 0, `no public ${service === 'volume' ? 'volumev3 (Cinder)' : 'image (Glance)'} endpoint in the catalog`, 2);
       const url = `${baseUrl}${path}`;
       try {
         const res = await fetch(url, {
           method,
           headers: {
             'X-Auth-Token': t.token,
-            ...(ro.service === 'volume' ? {} : { 'OpenStack-API-Version': `compute ${microversion}` }),
+            ...(service === 'compute' ? { 'OpenStack-API-Version': `compute ${microversion}` } : {}),
             Accept: 'application/json',
-            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+            ...(ro.data ? { 'Content-Type': 'application/octet-stream' } : body === undefined ? {} : { 'Content-Type': 'application/json' }),
           },
-          body: body === undefined ? undefined : JSON.stringify(body),
+          body: ro.data ?? (body === undefined ? undefined : JSON.stringify(body)),
           signal: AbortSignal.timeout(timeoutMs),
         });
         const text = await res.text();
@@ -82,7 +86,7 @@ export class NovaClient {
           this.token = undefined;
           continue;
         }
-        if (res.status === 406 && ro.service !== 'volume') {
+        if (res.status === 406 && service === 'compute') {
           throw new OpenStackHttpError(
             method,
             url,

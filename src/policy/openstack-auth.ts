@@ -97,6 +97,8 @@ export interface KeystoneToken {
   readonly computeUrl: string;
   /** Public Cinder v3 endpoint (`volumev3` or `block-storage`), when the catalog has one. */
   readonly volumeUrl?: string;
+  /** Public Glance endpoint (`image`), when the catalog has one. */
+  readonly imageUrl?: string;
 }
 
 /**
@@ -173,10 +175,12 @@ export async function keystoneLogin(c: OpenStackCredentials, timeoutMs = 10_000)
     );
   }
   const volume = endpoint(['volumev3', 'block-storage']);
+  const image = endpoint(['image']);
   return {
     token,
     expiresAt: Date.parse(data.token?.expires_at ?? '') || Date.now() + 3600_000,
     computeUrl: ep.url.replace(/\/+$/, ''),
     ...(volume ? { volumeUrl: volume.url.replace(/\/+$/, '') } : {}),
+    ...(image ? { imageUrl: image.url.replace(/\/+$/, '') } : {}),
   };
 }

@@ -73,7 +73,10 @@ export function inventoryData(ctx: RenderContext): InventoryData {
   const vars: Record<string, unknown> = {
     testbed_target: ctx.target,
     testbed_rendered_dir: ctx.outDir,
+    ...(ctx.secretsFile ? { testbed_secrets_file: ctx.secretsFile } : {}),
     testbed_name: ctx.spec.name,
+    // The region of the endpoints, as nova.conf and cinder.conf name it.
+    testbed_region: ctx.spec.cloud.region,
     // The HAProxy runtime socket the policy job drives (haproxy.cfg's stats socket).
     testbed_haproxy_socket: haproxySocket(ctx),
     ceph_fsid: ctx.fsid,
@@ -86,12 +89,7 @@ export function inventoryData(ctx: RenderContext): InventoryData {
     testbed_ceph_failure_domain: ctx.target === 'lab' ? 'osd' : ctx.spec.ceph.failure_domain,
     testbed_rbd_images: rbdImages(ctx),
     // The study's VM flavors, created in the testbed's Nova by the openstack_controller role.
-    testbed_flavors: (['small', 'medium', 'large', 'xlarge'] as const).map((f) => ({
-      name: f,
-      vcpus: ctx.spec.flavors[f].vcpus,
-      ram_mb: ctx.spec.flavors[f].ram_gb * 1024,
-      disk_gb: ctx.spec.flavors[f].disk_gb,
-    })),
+    testbed_flavors: flavorsOf(ctx),
   };
 
   if (ctx.target === 'lab') {
@@ -153,6 +151,19 @@ export function inventoryData(ctx: RenderContext): InventoryData {
     for (const role of h.roles) members[GROUP_OF_ROLE[role]].push(h.name);
   }
   return { all: { vars, hosts, children: groups(members) } };
+}
+
+/**
+ * The flavors Nova gets. Cloud: the study's sizes. Lab: the scaled ones the lab's VMs have always had
+ * (1 vCPU under TCG, `lab_ram_mib`), with a 1 GB disk: they boot from Cinder volumes, so Nova does
+ * not size a root disk from it.
+ */
+function flavorsOf(ctx: RenderContext) {
+  return (['small', 'medium', 'large', 'xlarge'] as const).map((f) =>
+    ctx.target === 'lab'
+      ? { name: f, vcpus: 1, ram_mb: ctx.lab.flavorRamMib[f], disk_gb: 1 }
+      : { name: f, vcpus: ctx.spec.flavors[f].vcpus, ram_mb: ctx.spec.flavors[f].ram_gb * 1024, disk_gb: ctx.spec.flavors[f].disk_gb },
+  );
 }
 
 /** The pools of the target: the spec's (cloud) or the lab's scaled ones. */

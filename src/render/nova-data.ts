@@ -59,6 +59,8 @@ export function novaConfData(ctx: RenderContext, host: ServiceHost): NovaConfDat
           apiDatabaseUrl: databaseUrl(ctx, 'nova', 'nova_api', 'nova_db'),
           memcachedServers: memcachedServers(ctx),
           metadataProxySecret: password(ctx, 'metadata_proxy'),
+          // The lab's controller shares two cores with everything else: one process each.
+          workers: ctx.target === 'lab' ? 1 : null,
         }
       : null,
     compute: isController

@@ -8,9 +8,9 @@ import { apiVip, controllers, type RenderContext } from './render-context.js';
 export const RABBITMQ_USER = 'openstack';
 /** The RBD client libvirt and Cinder use (Ceph's OpenStack guide: one key, in one libvirt secret). */
 export const RBD_USER = 'cinder';
-/** ceph.conf's path on the OpenStack hosts: /etc/ceph in the cloud, `<lab.dir>/ceph` in the lab. */
+/** ceph.conf's path on the OpenStack hosts: /etc/ceph in the cloud and on the lab's container hosts, `<lab.dir>/ceph` in the namespace lab. */
 export function cephConfPath(ctx: RenderContext): string {
-  return ctx.target === 'lab' ? `${ctx.labCephDir}/ceph.conf` : '/etc/ceph/ceph.conf';
+  return ctx.target === 'lab' && !ctx.labHosts ? `${ctx.labCephDir}/ceph.conf` : '/etc/ceph/ceph.conf';
 }
 export const KEYSTONE_PORT = 5000;
 

@@ -20,6 +20,12 @@ export interface LabHostsRender {
   readonly cidr: string;
   /** The host that runs the monitor: its name (monitor id) and address. */
   readonly mon: { readonly name: string; readonly ip: string };
+  /**
+   * The container hosts that run OpenStack services, in plan order (controllers first): nova.conf,
+   * cinder.conf and the endpoints are rendered for these names and addresses.
+   * @default - the namespace lab's controller and computes
+   */
+  readonly hosts?: readonly ServiceHost[];
 }
 
 export interface RenderInput {
@@ -28,6 +34,12 @@ export interface RenderInput {
   readonly secrets: Secrets;
   /** Absolute path of the output folder (written into the inventory). */
   readonly outDir: string;
+  /**
+   * Absolute path of the secrets file (written into the inventory: the openstack_controller role
+   * reads the service passwords from it).
+   * @default - not written; the role then looks next to the output folder
+   */
+  readonly secretsFile?: string;
   /**
    * Address the lab's Ceph monitor listens on.
    * @default - the lab controller's address (planLabTopology(spec).controller.ip)
@@ -77,11 +89,12 @@ export function hostIp(ctx: RenderContext, host: PlannedHost): string {
 
 /**
  * Address of the OpenStack API endpoints (HAProxy's frontends): in the cloud a VIP, the address just
- * below the first host's (`.9`), which the haproxy role adds to the haproxy host; in the lab, which runs
- * no OpenStack, the lab controller's address.
+ * below the first host's (`.9`), which the haproxy role adds to the haproxy host; in the lab, the
+ * first controller's address (the container host's, with `labHosts`).
  */
 export function apiVip(ctx: RenderContext): string {
-  return ctx.target === 'lab' ? ctx.lab.controller.ip : ctx.topology.apiVip;
+  if (ctx.target === 'cloud') return ctx.topology.apiVip;
+  return ctx.labHosts?.hosts?.find((h) => h.role === 'controller')?.ip ?? ctx.lab.controller.ip;
 }
 
 /** A host that runs OpenStack services: name, address and role. */
@@ -93,6 +106,7 @@ export interface ServiceHost {
 
 /** The controllers and computes of the target, in plan order. */
 export function serviceHosts(ctx: RenderContext): ServiceHost[] {
+  if (ctx.target === 'lab' && ctx.labHosts?.hosts) return [...ctx.labHosts.hosts];
   if (ctx.target === 'lab') return [ctx.lab.controller, ...ctx.lab.computes].map((h) => ({ name: h.name, ip: h.ip, role: h.role }));
   return ctx.topology.hosts
     .filter((h) => h.kind === 'controller' || h.roles.includes('compute'))

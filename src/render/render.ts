@@ -51,6 +51,7 @@ export function renderTestbed(options: RenderOptions): RenderResult {
     target,
     secrets,
     outDir,
+    secretsFile,
     monHost: options.monHost,
     labHosts: options.labHosts,
     tfOutputs: options.tfOutputs,

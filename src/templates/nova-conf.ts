@@ -41,6 +41,8 @@ export interface NovaConfData {
     readonly apiDatabaseUrl: string;
     readonly memcachedServers: readonly string[];
     readonly metadataProxySecret: string;
+    /** nova-conductor's and nova-scheduler's worker processes; null leaves Nova's default (one per CPU). */
+    readonly workers: number | null;
   } | null;
   /** nova-compute's settings, or null on a controller. */
   readonly compute: {

@@ -29,7 +29,7 @@ export function cephHost(plan: HostPlan): PlannedHost {
 /** What `renderTestbed` needs for the container hosts, from the host plan. Pure. */
 export function labHostsRender(plan: HostPlan): LabHostsRender {
   const mon = cephHost(plan);
-  return { cidr: plan.cidr, mon: { name: mon.name, ip: mon.ip } };
+  return { cidr: plan.cidr, mon: { name: mon.name, ip: mon.ip }, hosts: plan.hosts.map((h) => ({ name: h.name, ip: h.ip, role: h.role })) };
 }
 
 export interface SiteInventoryProps {
@@ -87,6 +87,8 @@ export function siteInventory(p: SiteInventoryProps): string {
     ...rendered.all.vars,
     // The API endpoints' address: the planned controller, not the namespace lab's.
     testbed_api_vip: ceph.ip,
+    // The hosts are Debian containers configured as cloud VMs are: the OpenStack roles run on them.
+    testbed_lab_hosts: true,
     ...hostConnectionVars(p.ssh),
   };
   const inventory = { all: { vars, hosts, children } };

@@ -1,0 +1,243 @@
+/**
+ * A real OpenStack on the lab's container hosts, by the very playbooks a cloud gets: the host layer
+ * boots controller, compute-1 and compute-2 (systemd-nspawn, Debian 12), `testbed render --target
+ * lab` renders for them, and site.yml's Ceph and OpenStack phases run over SSH with Debian's Zed
+ * packages through the lab's package cache (playbooks/group_vars/lab.yml holds what the lab does
+ * differently). Then, through the APIs only:
+ * 1. two nova-compute services up;
+ * 2. the lab's guest image in Glance (RBD store), and a server booted from a Cinder volume of the
+ *    Filestore pool's type and one of the Bluestore pool's, each disk an RBD image in its pool;
+ * 3. each live-migrated with os-migrateLive at 2.56 to the other compute while its guest dirties
+ *    memory and writes its disk, followed to its end through the migrations API, and verified by
+ *    the guest itself (its console log, read through Nova);
+ * 4. site.yml again with changed=0;
+ * 5. teardown, with nothing left.
+ *
+ * Root only. Its own bridge, link prefix and range (tbosbr0, tbos-*, 10.213.81.0/24). The base
+ * rootfs and the package cache are shared with the other host tests in TESTBED_HOSTS_TEST_CACHE
+ * (default /var/tmp/testbed-hosts-test-cache). Run it under the lab lock:
+ *   flock /tmp/testbed-lab.lock nice -n 15 npx vitest run test/lab/openstack-hosts.test.ts
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadSpec } from '../../src/config/load.js';
+import { ansiblePlaybook, parsePlayRecap } from '../../src/exec/ansible.js';
+import { nsenter } from '../../src/exec/nspawn.js';
+import { buildGuestImage } from '../../src/lab/guest-image.js';
+import { HostLab, type HostLabUp } from '../../src/lab/hosts/host-lab.js';
+import { labHostsRender, writeSiteInventory } from '../../src/lab/hosts/site-inventory.js';
+import { ensureGlanceGuest, type GlanceGuest } from '../../src/lab/openstack/glance-guest.js';
+import { bootFromVolume, consoleOutput, deleteServer, getServer, type LabServerJson } from '../../src/lab/openstack/servers.js';
+import { loadCredentials, NovaClient, NovaComputeApi, type MigrationStatus } from '../../src/policy/index.js';
+import { renderTestbed } from '../../src/render/render.js';
+import { spawnRunner } from '../playbooks/spawn-runner.js';
+import { describeWhere, missingFor } from '../support/requirements.js';
+import { labLeftovers } from './support/leftovers.js';
+
+const skip = missingFor(['systemd-nspawn', 'debootstrap', 'apt-cacher-ng', 'nsenter', 'ssh-keygen', 'ssh', 'ansible-playbook', 'ip', 'gcc']);
+
+const CACHE = process.env.TESTBED_HOSTS_TEST_CACHE ?? '/var/tmp/testbed-hosts-test-cache';
+const PLAN = { bridge: 'tbosbr0', prefix: 'tbos', cidr: '10.213.81.0/24' } as const;
+const NAME = 'openstack-hosts-test';
+/** A first run installs Debian's Ceph and OpenStack packages (about 8 min through a cold cache). */
+const FIRST_RUN_TIMEOUT_MS = 1_800_000;
+/** The guests' load: 32 MiB dirtied at 16 MiB/s and checked, the disk ring written, a check every 4 s. */
+const GUEST_ARGS = 'tb.ws_mib=32 tb.rate_mib_s=16 tb.verify_mib=32 tb.disk_ops_s=20 tb.verify_every_s=4';
+
+interface ResultLine {
+  readonly id: number;
+  readonly mem: string;
+  readonly disk: string;
+}
+
+/** The guest's own checks (`RESULT-autoN ... mem=ok ... disk=ok`) in its console log. */
+function resultsOf(console_: string): ResultLine[] {
+  return [...console_.matchAll(/RESULT-auto(\d+) \S+ .*? mem=(\w+) .*? disk=(\w+) /g)].map((m) => ({ id: Number(m[1]), mem: m[2]!, disk: m[3]! }));
+}
+
+describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH, with Nova live migration on RBD', () => {
+  const dir = mkdtempSync('/var/tmp/testbed-openstack-hosts-');
+  const labDir = join(dir, 'lab');
+  const renderedDir = join(dir, 'rendered');
+  const lab = new HostLab({ dir: labDir, cacheDir: CACHE, plan: PLAN, computeLinkMbit: 1000, log: (l) => console.log(l) });
+  const siteFile = join(lab.hostsDir, 'site-inventory.yml');
+  const timings: Record<string, number> = {};
+  let up: HostLabUp;
+  let pools: { name: string; backend: string }[] = [];
+  let client: NovaClient;
+  let nova: NovaComputeApi;
+  let glance: GlanceGuest;
+  const servers: Record<string, LabServerJson> = {};
+  let firstRun: { exitCode: number; stdout: string } | undefined;
+
+  const site = async (label: string, timeoutMs: number) => {
+    const t0 = Date.now();
+    const r = await ansiblePlaybook({
+      playbook: 'site.yml',
+      inventory: siteFile,
+      tags: ['ceph', 'openstack_controller', 'nova_compute'],
+      inherit: false,
+      runner: spawnRunner,
+      timeoutMs,
+      env: { ANSIBLE_CALLBACKS_ENABLED: 'ansible.posix.profile_tasks' },
+    });
+    timings[label] = Date.now() - t0;
+    const slowest = r.stdout
+      .split('\n')
+      .filter((l) => / -{3,} +\d+\.\d+s$/.test(l))
+      .slice(0, 10);
+    console.log(`site.yml (${label}): ${timings[label]} ms; slowest tasks:\n  ${slowest.join('\n  ')}`);
+    if (r.exitCode !== 0) console.error(r.stdout.split('\n').slice(-80).join('\n'));
+    return r;
+  };
+  const recapOf = (stdout: string) =>
+    Object.fromEntries(Object.entries(parsePlayRecap(stdout)).filter(([h]) => lab.plan.hosts.some((x) => x.name === h)));
+  const leaderOf = (name: string) => up.hosts.find((h) => h.host.name === name)!.leaderPid;
+
+  beforeAll(async () => {
+    await lab.down(); // after an earlier run that was killed
+    // GIVEN a small lab spec, rendered for the container hosts of this plan
+    const specFile = join(dir, 'testbed.yaml');
+    writeFileSync(
+      specFile,
+      [
+        `name: ${NAME}`,
+        'lab:',
+        `  dir: ${labDir}`,
+        '  osds_per_backend: 1',
+        '  bluestore_file_gib: 4',
+        '  filestore_journal_mib: 128',
+        '  pool_pg_num: 16',
+        '  pool_size: 1',
+        '',
+      ].join('\n'),
+    );
+    const { spec } = loadSpec(specFile);
+    renderTestbed({ spec, target: 'lab', outDir: renderedDir, labHosts: labHostsRender(lab.plan), root: dir, hostHasKvm: false });
+    pools = (parse(readFileSync(join(renderedDir, 'inventory.yml'), 'utf8')) as { all: { vars: { testbed_ceph_pools: typeof pools } } }).all.vars
+      .testbed_ceph_pools;
+    // AND the hosts up, reached over SSH
+    const t0 = Date.now();
+    up = await lab.up();
+    timings.hostsUp = Date.now() - t0;
+    writeSiteInventory({
+      plan: lab.plan,
+      renderedDir,
+      file: siteFile,
+      ssh: { privateKeyFile: up.privateKeyFile, knownHostsFile: up.knownHostsFile },
+    });
+    // WHEN site.yml's Ceph and OpenStack phases run against them
+    firstRun = await site('first', FIRST_RUN_TIMEOUT_MS);
+    process.env.OS_CLOUD = NAME;
+    client = new NovaClient({ credentials: loadCredentials({ OS_CLOUD: NAME }, join(renderedDir, 'openstack', 'clouds.yaml')), timeoutMs: 60_000 });
+    nova = new NovaComputeApi(client);
+  }, FIRST_RUN_TIMEOUT_MS + 300_000);
+
+  afterAll(async () => {
+    await lab.down().catch((e) => console.error(e));
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`timings: ${JSON.stringify(timings)}`);
+  }, 180_000);
+
+  it('runs the Ceph and OpenStack phases on every host over SSH without a failed task', () => {
+    expect(firstRun!.exitCode).toBe(0);
+    const recap = recapOf(firstRun!.stdout);
+    expect(Object.keys(recap).sort()).toEqual(['compute-1', 'compute-2', 'controller']);
+    for (const [host, r] of Object.entries(recap))
+      expect({ host, failed: r.failed, unreachable: r.unreachable }).toEqual({ host, failed: 0, unreachable: 0 });
+  });
+
+  it('has two nova-compute services up, each with a hypervisor', async () => {
+    const hosts = await nova.listHosts();
+    expect(hosts.map((h) => ({ name: h.name, usable: h.usable })).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'compute-1', usable: true },
+      { name: 'compute-2', usable: true },
+    ]);
+  });
+
+  it(
+    "boots a server from a Filestore volume and one from a Bluestore volume, each disk an RBD image in its pool",
+    async () => {
+      // GIVEN the lab's guest image in Glance
+      const image = await buildGuestImage({ labDir, log: (l) => console.log(l) });
+      glance = await ensureGlanceGuest({ client, image, variants: [{ name: 'dirty', args: GUEST_ARGS }], log: (l) => console.log(l) });
+      for (const pool of pools) {
+        // WHEN a server boots from a new volume of the pool's volume type, on compute-1
+        const t0 = Date.now();
+        const s = await bootFromVolume(client, {
+          name: `vm-${pool.backend}`,
+          flavor: 'small',
+          imageId: glance.disks.dirty!,
+          volumeType: pool.name,
+          host: 'compute-1',
+        });
+        timings[`boot-${pool.backend}`] = Date.now() - t0;
+        servers[pool.backend] = s;
+        // THEN it runs on compute-1, and its volume is an RBD image of that pool
+        expect(s['OS-EXT-SRV-ATTR:host']).toBe('compute-1');
+        const volumeId = s['os-extended-volumes:volumes_attached']![0]!.id;
+        const images = (await nsenter(leaderOf('controller'), 'rbd', ['ls', pool.name], { timeoutMs: 60_000 })).stdout.split('\n');
+        expect(images).toContain(`volume-${volumeId}`);
+      }
+    },
+    900_000,
+  );
+
+  it(
+    'live-migrates each server through os-migrateLive at 2.56 while its guest writes, and the guest finds every byte intact',
+    async () => {
+      for (const [backend, s] of Object.entries(servers)) {
+        // GIVEN the guest's own checks passing before the migration
+        const deadline = Date.now() + 180_000;
+        while (resultsOf(await consoleOutput(client, s.id)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
+        const before = resultsOf(await consoleOutput(client, s.id));
+        expect(before.length, `${backend}: RESULT lines before the migration`).toBeGreaterThanOrEqual(2);
+        // WHEN Nova live-migrates it to compute-2, followed through the migrations API to its end
+        const t0 = Date.now();
+        let status: MigrationStatus = { handle: await nova.liveMigrate(s.id, 'compute-2'), state: 'queued' };
+        while (status.state === 'queued' || status.state === 'running') {
+          await new Promise((r) => setTimeout(r, 250));
+          status = await nova.pollMigration(status.handle);
+        }
+        timings[`migrate-${backend}`] = Date.now() - t0;
+        console.log(`${backend}: migration ${status.state} (${status.cloudStatus}) after ${Date.now() - t0} ms`);
+        expect(status.state).toBe('completed');
+        // THEN the server is ACTIVE on compute-2
+        const after = await getServer(client, s.id);
+        expect({ status: after.status, host: after['OS-EXT-SRV-ATTR:host'] }).toEqual({ status: 'ACTIVE', host: 'compute-2' });
+        // AND the guest's checks after the migration found memory and disk intact
+        const last = before[before.length - 1]!.id;
+        const deadline2 = Date.now() + 60_000;
+        let later: ResultLine[] = [];
+        while (Date.now() < deadline2) {
+          later = resultsOf(await consoleOutput(client, s.id)).filter((r) => r.id > last + 1);
+          if (later.length >= 2) break;
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+        expect(later.length, `${backend}: RESULT lines after the migration`).toBeGreaterThanOrEqual(2);
+        for (const r of [...before, ...later]) expect({ backend, ...r }).toEqual({ backend, id: r.id, mem: 'ok', disk: 'ok' });
+      }
+    },
+    900_000,
+  );
+
+  it('reports changed=0 on a second run', async () => {
+    const { exitCode, stdout } = await site('second', 900_000);
+    expect(exitCode).toBe(0);
+    const recap = recapOf(stdout);
+    for (const [host, r] of Object.entries(recap)) expect({ host, changed: r.changed, failed: r.failed }).toEqual({ host, changed: 0, failed: 0 });
+  }, 960_000);
+
+  it('deletes the servers and their volumes, then tears down leaving nothing', async () => {
+    for (const s of Object.values(servers)) await deleteServer(client, s.id);
+    for (const pool of pools) {
+      const images = (await nsenter(leaderOf('controller'), 'rbd', ['ls', pool.name], { timeoutMs: 60_000 })).stdout.split('\n');
+      expect(images.filter((i) => i.startsWith('volume-'))).toEqual([]);
+    }
+    const t0 = Date.now();
+    await lab.down();
+    timings.down = Date.now() - t0;
+    expect(labLeftovers({ labDir, name: NAME }).filter((l) => !l.startsWith('folder '))).toEqual([]);
+  }, 600_000);
+});
