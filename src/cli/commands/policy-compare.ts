@@ -75,7 +75,12 @@ export const compareCommand: Command = {
     const settingsLine = replaySettingsLine(settings, file);
     const precopyLine = `${precopy.summary} (the testbed rows; the cloudsim rows take RAM / 62.5 s, as CloudSim)`;
     if (values.json) {
-      const pre = { model: precopy.name, file: precopy.file ?? null, summary: precopy.summary, held_out: precopy.calibration?.held_out.overall ?? null };
+      const pre = {
+        model: precopy.name,
+        file: precopy.file ?? null,
+        summary: precopy.summary,
+        held_out: precopy.calibration?.held_out.overall ?? null,
+      };
       out(JSON.stringify({ source: traces.source, settings: settingsLine, precopy: pre, rows, svg: svgFile }, null, 2));
       return;
     }
