@@ -65,6 +65,8 @@ export interface AuditStep {
   readonly t: number;
   readonly migrations: readonly AuditMigration[];
   readonly refused: readonly AuditRefusal[];
+  /** VMs whose CREATE the core asked for at this step (counted, not applied in a replay). */
+  readonly creates: readonly string[];
   /** Per host with VMs: CPU % (requested / capacity), RAM % (reserved / 4096), VM count, before the step's moves. */
   readonly hosts: ReadonlyArray<{ readonly name: string; readonly cpuPct: number; readonly ramPct: number; readonly vms: number }>;
   /** Per VM moved or refused: the snapshot facts a reader needs to check the safeguards. */
@@ -86,6 +88,8 @@ export interface CloudSimResult {
   readonly migrations: number;
   readonly refused: number;
   readonly refusedReasons: Readonly<Record<string, number>>;
+  /** The core's CREATE requests (state 3): counted, not applied in a replay. 0 for the baselines and DVFS. */
+  readonly creates: number;
   readonly energyKWh: number;
   readonly slatah: number;
   readonly pdm: number;
@@ -275,6 +279,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
   const migrationsPerStep: number[] = [];
   const decisionMs: number[] = [];
   let migrations = 0;
+  let creates = 0;
   let refusedCount = 0;
   let last = 0;
 
@@ -301,6 +306,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
     activeHosts.push(hosts.reduce((a, h) => a + (h.utilMips > 0 ? 1 : 0), 0));
     let moves: PlannedMove[] = [];
     let refused: AuditRefusal[] = [];
+    const created: string[] = [];
     const t0 = performance.now();
     if (policy.kind === 'baseline') moves = optimizeBaseline(policy.spec, hosts, select!, ramModel);
     else if (policy.kind === 'core') {
@@ -308,7 +314,14 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
       const plan = decide(snap, policy.settings);
       for (const d of plan.decisions) if (d.state !== 'skipped') memory.lastState[d.vmId] = d.state;
       ({ moves, refused } = applyCorePlan(plan.actions, hosts, byName, byId, ramModel));
+      // After a migration or a CREATE (not applied in a replay), the VM goes into cooldown, as the job puts it.
       for (const m of moves) memory.cooldownUntil[m.vm.id] = snap.now + policy.settings.cooldownS * 1000;
+      for (const a of plan.actions) {
+        if (a.kind !== 'create') continue;
+        created.push(a.likeVmId);
+        memory.cooldownUntil[a.likeVmId] = snap.now + policy.settings.cooldownS * 1000;
+      }
+      creates += created.length;
     }
     decisionMs.push(performance.now() - t0);
     const hostsBefore = o.audit
@@ -359,6 +372,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
         t,
         migrations: auditMoves,
         refused,
+        creates: created,
         hosts: hostsBefore,
         vms: [...touched].map((id) => {
           const v = byId.get(id)!;
@@ -398,6 +412,7 @@ export function simulateCloudSim(traces: TraceSet, o: CloudSimOptions): CloudSim
     migrations,
     refused: refusedCount,
     refusedReasons,
+    creates,
     energyKWh,
     slatah,
     pdm,

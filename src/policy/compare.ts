@@ -7,6 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { DETECTORS, SELECTIONS, DEFAULT_PARAMETER } from './baselines.js';
 import type { RamModel } from './cloudsim-model.js';
 import { simulateCloudSim, type ClusterPolicy } from './cloudsim-sim.js';
+import type { PrecopyModel } from './precopy.js';
 import type { PolicyMode, PolicySettings } from './settings.js';
 import { simulatePlanetLab } from './simulate.js';
 import type { TraceSet } from './traces.js';
@@ -35,6 +36,8 @@ export interface CompareOptions {
   readonly modes?: readonly PolicyMode[];
   /** RAM models the cloudsim rows are run with (the testbed accounting is always `allocated`). @default ['requested'] */
   readonly ramModels?: readonly RamModel[];
+  /** The pre-copy model of the testbed rows' migration times (the cloudsim rows take RAM / 62.5 s). @default the textbook model */
+  readonly precopy?: PrecopyModel;
   readonly onRow?: (r: CompareRow) => void;
 }
 
@@ -43,9 +46,22 @@ export const DEFAULT_BASELINES: readonly string[] = [
   ...SELECTIONS.filter((s) => s !== 'mmt').flatMap((s) => [`thr-${s}-0.8`, `iqr-${s}-1.5`, `lr-ols-${s}-1.2`]),
 ];
 
-/** The settings the core's modes run with in a replay: one decision per 300 s sample, no per-host limit (CloudSim has none). */
+const REPLAY_SAMPLE_S = 300;
+
+/**
+ * The settings the core's modes run with in a replay (`simulate`, either accounting, and `compare`): one decision
+ * per 300 s sample, no per-host limit (CloudSim has none).
+ */
 export function replaySettings(s: PolicySettings, mode: PolicyMode): PolicySettings {
-  return { ...s, mode, samplePeriodS: 300, staleAfterS: 900, maxConcurrentPerHost: 0 };
+  return { ...s, mode, samplePeriodS: REPLAY_SAMPLE_S, staleAfterS: 3 * REPLAY_SAMPLE_S, maxConcurrentPerHost: 0 };
+}
+/** One line for a replay's header: the settings the core's modes ran with, and what `replaySettings()` changed. */
+export function replaySettingsLine(live: PolicySettings, specFile: string): string {
+  return (
+    `settings: policy from ${specFile} (low ${live.low}, high ${live.high}, hysteresis ${live.hysteresisPct} points, cooldown ${live.cooldownS} s, ` +
+    `max_migrations_per_cycle ${live.maxMigrationsPerCycle}); replayed with one decision per ${REPLAY_SAMPLE_S} s sample and no per-host limit ` +
+    `(replaySettings()), not sample_period_s ${live.samplePeriodS} and live_migration.max_concurrent ${live.maxConcurrentPerHost}`
+  );
 }
 
 export function comparePolicies(traces: TraceSet, o: CompareOptions, parse: (name: string) => ClusterPolicy): CompareRow[] {
@@ -67,7 +83,7 @@ export function comparePolicies(traces: TraceSet, o: CompareOptions, parse: (nam
   }
   for (const mode of modes) {
     const t0 = performance.now();
-    const r = simulatePlanetLab(traces, { settings: replaySettings(o.settings, mode), keepSeries: false });
+    const r = simulatePlanetLab(traces, { settings: replaySettings(o.settings, mode), keepSeries: false, precopy: o.precopy });
     push({ policy: mode, accounting: 'testbed', ram: 'allocated', ...pick(r), refused: r.refused, runtimeMs: performance.now() - t0 });
   }
   return rows;

@@ -226,8 +226,12 @@ export function simulatePlanetLab(traces: TraceSet, o: SimulateOptions): Simulat
     const tainted = new Set<number>();
     const byId = new Map(placed.map((v) => [v.id, v]));
     for (const a of plan.actions) {
-      if (a.kind === 'create') creates += 1;
-      else if (a.kind === 'terminate') terms += 1;
+      if (a.kind === 'create') {
+        // Not applied in a replay, but the VM goes into cooldown as the job puts it (job.ts): it is neither
+        // migrated nor used to CREATE again until the cooldown ends.
+        creates += 1;
+        cooldownUntil[a.likeVmId] = now + s.cooldownS * 1000;
+      } else if (a.kind === 'terminate') terms += 1;
       else if (a.kind === 'migrate') {
         const v = byId.get(a.vmId)!;
         const to = Number(a.to.slice('host-'.length));

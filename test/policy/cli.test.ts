@@ -2,6 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { loadSpec } from '../../src/config/load.js';
+import { comparePolicies } from '../../src/policy/compare.js';
+import { choosePrecopy } from '../../src/policy/precopy-calibration.js';
+import { policyFromSpec, validatePolicy } from '../../src/policy/settings.js';
+import { readTraces } from '../../src/policy/traces.js';
 import { startNovaContract, type ContractServer } from './nova-contract-server.js';
 import { describeWhere } from '../support/requirements.js';
 
@@ -154,6 +159,27 @@ describe('testbed policy', () => {
         expect(s.energyKWh).toBeLessThan(2410.8);
         expect(s.slav).toBeCloseTo(s.slatah * s.pdm, 12);
         expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>/);
+      });
+
+      it("replays with the same settings as compare's testbed row, not the live job's (one decision per 300 s, no per-host limit)", async () => {
+        // GIVEN a spec whose live job samples every 60 s and allows one migration in flight per host (the default)
+        const settings = validatePolicy(policyFromSpec(loadSpec(spec).spec));
+        expect(settings.maxConcurrentPerHost).toBe(1);
+        // WHEN the day is simulated (testbed accounting) and compared, both with the fitted pre-copy model
+        const r = await cli(['policy', 'simulate', '--trace', PLANETLAB, '--json', '--spec', spec]);
+        expect(r.code).toBe(0);
+        const simulated = JSON.parse(r.out);
+        const [row] = comparePolicies(
+          readTraces(PLANETLAB),
+          { settings, baselines: [], ramModels: [], modes: ['consolidate'], precopy: choosePrecopy('fitted').model },
+          () => ({ kind: 'dvfs' }),
+        );
+        // THEN simulate says which settings it replayed with, and reports what compare's row reports
+        expect(simulated.settings).toMatchObject({ samplePeriodS: 300, maxConcurrentPerHost: 0 });
+        expect(row).toMatchObject({ policy: 'consolidate', accounting: 'testbed' });
+        expect(simulated.migrations).toBe(row!.migrations);
+        expect(simulated.energyKWh).toBeCloseTo(row!.energyKWh, 6);
+        expect(simulated.pdm).toBeCloseTo(row!.pdm, 12);
       });
     },
   );

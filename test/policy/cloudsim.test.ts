@@ -58,6 +58,7 @@ describeWhere(
     /** Checks every safeguard from the audit output alone. */
     function checkSafeguards(r: CloudSimResult, cpuMax: number, ramMax: number, cooldownS: number): void {
       const lastMove = new Map<string, number>();
+      const lastCreate = new Map<string, number>();
       let moves = 0;
       for (const step of r.audit!) {
         const moved = new Set<string>();
@@ -73,10 +74,14 @@ describeWhere(
           const before = lastMove.get(m.vm);
           if (before !== undefined) expect(step.t - before).toBeGreaterThanOrEqual(cooldownS - 1e-6);
           lastMove.set(m.vm, step.t);
+          // nor within its cooldown after it asked for a CREATE (a CREATE puts the VM in cooldown, as in the job)
+          const created = lastCreate.get(m.vm);
+          if (created !== undefined) expect(step.t - created).toBeGreaterThanOrEqual(cooldownS - 1e-6);
           // the source is not also a target in the same step
           expect(step.migrations.some((x) => x.to === m.from)).toBe(false);
         }
         for (const x of step.refused) expect(x.reason).toMatch(/\S/);
+        for (const vm of step.creates) lastCreate.set(vm, step.t);
       }
       expect(moves).toBe(r.migrations);
     }

@@ -1,4 +1,4 @@
-/** `testbed policy calibrate` and the pre-copy model line of `testbed policy simulate`. */
+/** `testbed policy calibrate` and the pre-copy model of `testbed policy simulate` and `testbed policy compare`. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ async function cli(argv: string[]) {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-describe('testbed policy calibrate and simulate --precopy', () => {
+describe('testbed policy calibrate, simulate --precopy and compare --precopy', () => {
   let dir: string;
   let trace: string;
   beforeAll(() => {
@@ -92,6 +92,54 @@ describe('testbed policy calibrate and simulate --precopy', () => {
     expect(f.precopy.held_out.timeMs.median).toBeGreaterThan(0);
     expect(t.migrations).toBeGreaterThan(0);
     expect(f.totalMigrationS).not.toBeCloseTo(t.totalMigrationS, 3);
+  });
+
+  it('fails simulate with exit 2 for --dirty-ratio under --accounting cloudsim, where it has no meaning', async () => {
+    // WHEN a dirty ratio is given to the accounting whose migration time is RAM / 62.5 s
+    const r = await cli(['policy', 'simulate', '--trace', trace, '--accounting', 'cloudsim', '--dirty-ratio', '0.3']);
+    // THEN it is refused, naming the option, the value and where it is allowed, rather than silently ignored
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^--dirty-ratio: got "0\.3" with --accounting cloudsim; allowed: only with --accounting testbed/);
+    expect(r.err).not.toMatch(STACK_LINE);
+  });
+
+  it('compare uses the fitted model by default for its testbed rows and says which settings and model it used', async () => {
+    // GIVEN the four-VM trace, compared with one baseline
+    const r = await cli(['policy', 'compare', '--trace', trace, '--baselines', 'iqr-mmt-1.5', '--svg', join(dir, 'compare.svg')]);
+    // THEN the header names the replay settings (not the live job's) and the pre-copy model, before the table
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /^settings: policy from testbed\.yaml \(low 25, high 70, hysteresis 5 points, cooldown 1800 s, max_migrations_per_cycle 4\); replayed with one decision per 300 s sample and no per-host limit \(replaySettings\(\)\), not sample_period_s 60 and live_migration\.max_concurrent 1$/m,
+    );
+    expect(r.out).toMatch(
+      /^pre-copy model: fitted \(src\/policy\/precopy-calibration\.json: 24 migrations of 2026-12-01T22-31-36Z-7908\); held-out error .* \(the testbed rows; the cloudsim rows take RAM \/ 62\.5 s, as CloudSim\)$/m,
+    );
+    expect(r.out.indexOf('pre-copy model:')).toBeLessThan(r.out.search(/^policy +accounting/m));
+  });
+
+  it('compare --precopy textbook changes the testbed rows only, as simulate --precopy does', async () => {
+    const base = ['policy', 'compare', '--trace', trace, '--baselines', 'iqr-mmt-1.5', '--svg', join(dir, 'compare.svg'), '--json'];
+    // WHEN the same trace is compared under both models
+    const t = JSON.parse((await cli([...base, '--precopy', 'textbook'])).out);
+    const f = JSON.parse((await cli(base)).out);
+    // THEN each says which it used
+    expect(t.precopy.model).toBe('textbook');
+    expect(f.precopy.model).toBe('fitted');
+    type Row = { policy: string; accounting: string; pdm: number; migrations: number };
+    const rows = (x: { rows: Row[] }, accounting: string) => x.rows.filter((r) => r.accounting === accounting);
+    // AND the cloudsim rows (RAM / 62.5 s) are the same, while the testbed rows' migrations, which took longer
+    // under the fitted model, cost more PDM: the rows were run with the model the header names
+    expect(rows(f, 'cloudsim')).toEqual(rows(t, 'cloudsim').map((r) => ({ ...r, runtimeMs: expect.any(Number) })));
+    const consolidate = (x: { rows: Row[] }) => rows(x, 'testbed').find((r) => r.policy === 'consolidate')!;
+    expect(consolidate(t).migrations).toBeGreaterThan(0);
+    expect(consolidate(f).pdm).toBeGreaterThan(consolidate(t).pdm);
+  });
+
+  it('fails compare with exit 2 for an unknown --precopy', async () => {
+    const r = await cli(['policy', 'compare', '--trace', trace, '--precopy', 'exact']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^--precopy: .*exact.*; allowed: textbook, fitted, or a calibration file/);
+    expect(r.err).not.toMatch(STACK_LINE);
   });
 
   it('fails simulate with exit 2 for a --precopy file that is not there', async () => {

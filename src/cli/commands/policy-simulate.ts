@@ -11,12 +11,14 @@ import {
   RAM_MODELS,
   readTraces,
   replaySettings,
+  replaySettingsLine,
   SCENARIOS,
   simulateCloudSim,
   simulatePlanetLab,
   validatePolicy,
   type ClusterPolicy,
   type PolicyMode,
+  type ChosenPrecopy,
   type PolicySettings,
   type RamModel,
 } from '../../policy/index.js';
@@ -45,6 +47,30 @@ export function parseRamModel(value: string | undefined, accounting: string): Ra
       `--ram: got ${JSON.stringify(value)} with --accounting ${accounting}; allowed: only with --accounting cloudsim (the testbed accounting reserves the full RAM)`,
     );
   return value as RamModel;
+}
+
+/** `--dirty-ratio`: the pre-copy model's dirty rate / bandwidth; the cloudsim accounting has no pre-copy model (RAM / 62.5 s). */
+export function parseDirtyRatio(value: string | undefined, accounting: string): number {
+  if (value === undefined) return 0.1;
+  if (accounting !== 'testbed')
+    throw new UsageError(
+      `--dirty-ratio: got ${JSON.stringify(value)} with --accounting ${accounting}; allowed: only with --accounting testbed (cloudsim's migration time is RAM / 62.5 s, with no dirty rate)`,
+    );
+  const r = Number(value);
+  if (value.trim() === '' || !Number.isFinite(r) || r < 0 || r >= 1)
+    throw new UsageError(`--dirty-ratio: got ${JSON.stringify(value)}; allowed: 0 <= R < 1 (dirty rate / migration bandwidth)`);
+  return r;
+}
+
+/** `--precopy` for the testbed accounting: the chosen model, or a UsageError naming the flag and what is allowed. */
+export function parsePrecopy(value: string | undefined): ChosenPrecopy {
+  try {
+    return choosePrecopy(value);
+  } catch (e) {
+    if ((e as { exitCode?: number }).exitCode === 2)
+      throw new UsageError(`--precopy: ${(e as Error).message}; allowed: textbook, fitted, or a calibration file`);
+    throw e;
+  }
 }
 
 export const simulateCommand: Command = {
@@ -93,22 +119,13 @@ export const simulateCommand: Command = {
       );
     const hosts = values.hosts === undefined ? 800 : Number(values.hosts);
     if (!Number.isInteger(hosts) || hosts < 1) throw new UsageError(`--hosts: got ${JSON.stringify(values.hosts)}; allowed: an integer >= 1`);
-    const dirtyRatio = values['dirty-ratio'] === undefined ? 0.1 : Number(values['dirty-ratio']);
-    if (!Number.isFinite(dirtyRatio) || dirtyRatio < 0 || dirtyRatio >= 1)
-      throw new UsageError(`--dirty-ratio: got ${JSON.stringify(values['dirty-ratio'])}; allowed: 0 <= R < 1 (dirty rate / migration bandwidth)`);
+    const dirtyRatio = parseDirtyRatio(values['dirty-ratio'], accounting);
 
     if (values.precopy !== undefined && accounting !== 'testbed')
       throw new UsageError(
         `--precopy: got ${JSON.stringify(values.precopy)} with --accounting ${accounting}; allowed: only with --accounting testbed (cloudsim's migration time is RAM / 62.5 s)`,
       );
-    let precopy;
-    try {
-      precopy = accounting === 'testbed' ? choosePrecopy(values.precopy) : undefined;
-    } catch (e) {
-      if ((e as { exitCode?: number }).exitCode === 2)
-        throw new UsageError(`--precopy: ${(e as Error).message}; allowed: textbook, fitted, or a calibration file`);
-      throw e;
-    }
+    const precopy = accounting === 'testbed' ? parsePrecopy(values.precopy) : undefined;
 
     const { spec, file, warnings } = loadSpec(values.spec);
     for (const w of warnings) err(`warning: ${formatProblem(file, w)}`);
@@ -133,8 +150,10 @@ export const simulateCommand: Command = {
       out(
         `scenario planetlab-800, accounting cloudsim (CloudSim 4.0's power examples), policy ${c.policy}, ${c.ramModel} RAM: ${c.vms} VMs (${c.unplaced} unplaced) on ${c.hosts} hosts, from ${traces.source}`,
       );
+      if (policy.kind === 'core') out(replaySettingsLine(settings, file));
       out("pre-copy model: none (the cloudsim accounting's migration time is RAM / 62.5 s, as CloudSim's)");
       out(`migrations:        ${c.migrations}; refused: ${c.refused} ${JSON.stringify(c.refusedReasons)}`);
+      if (policy.kind === 'core') out(`CREATE requests:   ${c.creates} (counted, not applied in a replay)`);
       out(`VMs removed:       ${c.removedVms} (demand exactly 0 at an update: CloudSim's quirk, replicated)`);
       out(`energy:            ${c.energyKWh.toFixed(2)} kWh`);
       out(`SLATAH:            ${(c.slatah * 100).toFixed(4)} %`);
@@ -145,7 +164,10 @@ export const simulateCommand: Command = {
       return;
     }
     const t0 = performance.now();
-    const r = simulatePlanetLab(traces, { settings, hosts, dirtyRatio, precopy: precopy!.model });
+    // The same replay settings as the cloudsim accounting and `policy compare` (one decision per 300 s sample, no
+    // per-host limit), not the live job's.
+    const replayed = replaySettings(settings, settings.mode);
+    const r = simulatePlanetLab(traces, { settings: replayed, hosts, dirtyRatio, precopy: precopy!.model });
     const ms = performance.now() - t0;
     if (values.svg) writeFileSync(values.svg, activeHostsSvg(r, traces.stepS));
     if (values.json) {
@@ -155,7 +177,7 @@ export const simulateCommand: Command = {
         summary: precopy!.summary,
         held_out: precopy!.calibration?.held_out.overall ?? null,
       };
-      out(JSON.stringify({ ...r, source: traces.source, dirtyRatio, precopy: pre, runtimeMs: Math.round(ms) }, null, 2));
+      out(JSON.stringify({ ...r, source: traces.source, settings: replayed, dirtyRatio, precopy: pre, runtimeMs: Math.round(ms) }, null, 2));
       return;
     }
     const peak = Math.max(...r.activeHosts);
@@ -164,6 +186,7 @@ export const simulateCommand: Command = {
     out(
       `scenario ${r.scenario}, ${r.mode} mode: ${r.vms} VMs (${r.unplaced} unplaced) on ${r.hosts} hosts, ${r.steps} steps of ${traces.stepS} s, from ${traces.source}`,
     );
+    out(replaySettingsLine(settings, file));
     out(precopy!.summary);
     out(
       `migrations:        ${r.migrations} (total ${r.totalMigrationS.toFixed(1)} s, mean ${r.meanMigrationS.toFixed(2)} s; dirty ratio ${dirtyRatio})`,
