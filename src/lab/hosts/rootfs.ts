@@ -25,7 +25,7 @@ export interface RootfsRecipe {
 }
 
 /** Bump when `prepareRootfs` changes what it writes: the hash changes and the rootfs is rebuilt. */
-const PREPARE_VERSION = 1;
+const PREPARE_VERSION = 2;
 
 /**
  * The base packages: systemd as PID 1, networkd, sshd, and what Ansible's modules need (python3,
@@ -140,5 +140,9 @@ async function prepareRootfs(root: string, recipe: RootfsRecipe, run: Runner): P
   rmSync(join(root, 'etc/apt/sources.list'), { force: true });
   writeFileSync(join(root, 'etc/apt/sources.list.d/debian.sources'), aptSources(recipe));
   writeFileSync(join(root, 'etc/apt/apt.conf.d/10-testbed-no-recommends'), 'APT::Install-Recommends "false";\n');
+  // debootstrap's lists hold only the release suite, and they are new: Ansible's apt (cache_valid_time)
+  // would take them as current and never see -updates, -backports or -security. Without lists, the
+  // hosts fetch them through the package cache on first use.
+  for (const f of readdirSync(join(root, 'var/lib/apt/lists'))) if (f !== 'partial' && f !== 'auxfiles' && f !== 'lock') rmSync(join(root, 'var/lib/apt/lists', f), { force: true, recursive: true });
   rmSync(join(root, 'etc/hostname'), { force: true });
 }

@@ -14,8 +14,16 @@ function rendered(plan: ReturnType<typeof planHosts>, input: Parameters<typeof s
 }
 
 describe('the site inventory of the lab container hosts', () => {
-  it('takes the render monitor and range from the host plan', () => {
-    expect(labHostsRender(planHosts({ cidr: '10.5.6.0/24' }))).toEqual({ cidr: '10.5.6.0/24', mon: { name: 'controller', ip: '10.5.6.10' } });
+  it('takes the render monitor, range and OpenStack hosts from the host plan', () => {
+    expect(labHostsRender(planHosts({ cidr: '10.5.6.0/24' }))).toEqual({
+      cidr: '10.5.6.0/24',
+      mon: { name: 'controller', ip: '10.5.6.10' },
+      hosts: [
+        { name: 'controller', ip: '10.5.6.10', role: 'controller' },
+        { name: 'compute-1', ip: '10.5.6.20', role: 'compute' },
+        { name: 'compute-2', ip: '10.5.6.21', role: 'compute' },
+      ],
+    });
     expect(labHostsRender(planHosts({ controllers: 3 })).mon).toEqual({ name: 'controller-1', ip: '10.213.78.10' });
   });
 
