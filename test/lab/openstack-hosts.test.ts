@@ -169,71 +169,63 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
     ]);
   });
 
-  it(
-    "boots a server from a Filestore volume and one from a Bluestore volume, each disk an RBD image in its pool",
-    async () => {
-      // GIVEN the lab's guest image in Glance
-      const image = await buildGuestImage({ labDir, log: (l) => console.log(l) });
-      glance = await ensureGlanceGuest({ client, image, variants: [{ name: 'dirty', args: GUEST_ARGS }], log: (l) => console.log(l) });
-      for (const pool of pools) {
-        // WHEN a server boots from a new volume of the pool's volume type, on compute-1
-        const t0 = Date.now();
-        const s = await bootFromVolume(client, {
-          name: `vm-${pool.backend}`,
-          flavor: 'small',
-          imageId: glance.disks.dirty!,
-          volumeType: pool.name,
-          host: 'compute-1',
-        });
-        timings[`boot-${pool.backend}`] = Date.now() - t0;
-        servers[pool.backend] = s;
-        // THEN it runs on compute-1, and its volume is an RBD image of that pool
-        expect(s['OS-EXT-SRV-ATTR:host']).toBe('compute-1');
-        const volumeId = s['os-extended-volumes:volumes_attached']![0]!.id;
-        const images = (await nsenter(leaderOf('controller'), 'rbd', ['ls', pool.name], { timeoutMs: 60_000 })).stdout.split('\n');
-        expect(images).toContain(`volume-${volumeId}`);
-      }
-    },
-    900_000,
-  );
+  it('boots a server from a Filestore volume and one from a Bluestore volume, each disk an RBD image in its pool', async () => {
+    // GIVEN the lab's guest image in Glance
+    const image = await buildGuestImage({ labDir, log: (l) => console.log(l) });
+    glance = await ensureGlanceGuest({ client, image, variants: [{ name: 'dirty', args: GUEST_ARGS }], log: (l) => console.log(l) });
+    for (const pool of pools) {
+      // WHEN a server boots from a new volume of the pool's volume type, on compute-1
+      const t0 = Date.now();
+      const s = await bootFromVolume(client, {
+        name: `vm-${pool.backend}`,
+        flavor: 'small',
+        imageId: glance.disks.dirty!,
+        volumeType: pool.name,
+        host: 'compute-1',
+      });
+      timings[`boot-${pool.backend}`] = Date.now() - t0;
+      servers[pool.backend] = s;
+      // THEN it runs on compute-1, and its volume is an RBD image of that pool
+      expect(s['OS-EXT-SRV-ATTR:host']).toBe('compute-1');
+      const volumeId = s['os-extended-volumes:volumes_attached']![0]!.id;
+      const images = (await nsenter(leaderOf('controller'), 'rbd', ['ls', pool.name], { timeoutMs: 60_000 })).stdout.split('\n');
+      expect(images).toContain(`volume-${volumeId}`);
+    }
+  }, 900_000);
 
-  it(
-    'live-migrates each server through os-migrateLive at 2.56 while its guest writes, and the guest finds every byte intact',
-    async () => {
-      for (const [backend, s] of Object.entries(servers)) {
-        // GIVEN the guest's own checks passing before the migration
-        const deadline = Date.now() + 180_000;
-        while (resultsOf(await consoleOf(s.id)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
-        const before = resultsOf(await consoleOf(s.id));
-        expect(before.length, `${backend}: RESULT lines before the migration`).toBeGreaterThanOrEqual(2);
-        // WHEN Nova live-migrates it to compute-2, followed through the migrations API to its end
-        const t0 = Date.now();
-        let status: MigrationStatus = { handle: await nova.liveMigrate(s.id, 'compute-2'), state: 'queued' };
-        while (status.state === 'queued' || status.state === 'running') {
-          await new Promise((r) => setTimeout(r, 250));
-          status = await nova.pollMigration(status.handle);
-        }
-        timings[`migrate-${backend}`] = Date.now() - t0;
-        console.log(`${backend}: migration ${status.state} (${status.cloudStatus}) after ${Date.now() - t0} ms`);
-        expect(status.state).toBe('completed');
-        // THEN the server is ACTIVE on compute-2
-        const after = await getServer(client, s.id);
-        expect({ status: after.status, host: after['OS-EXT-SRV-ATTR:host'] }).toEqual({ status: 'ACTIVE', host: 'compute-2' });
-        // AND the guest's checks after the migration found memory and disk intact
-        const last = before[before.length - 1]!.id;
-        const deadline2 = Date.now() + 60_000;
-        let later: ResultLine[] = [];
-        while (Date.now() < deadline2) {
-          later = resultsOf(await consoleOf(s.id)).filter((r) => r.id > last + 1);
-          if (later.length >= 2) break;
-          await new Promise((r) => setTimeout(r, 2000));
-        }
-        expect(later.length, `${backend}: RESULT lines after the migration`).toBeGreaterThanOrEqual(2);
-        for (const r of [...before, ...later]) expect({ backend, ...r }).toEqual({ backend, id: r.id, mem: 'ok', disk: 'ok' });
+  it('live-migrates each server through os-migrateLive at 2.56 while its guest writes, and the guest finds every byte intact', async () => {
+    for (const [backend, s] of Object.entries(servers)) {
+      // GIVEN the guest's own checks passing before the migration
+      const deadline = Date.now() + 180_000;
+      while (resultsOf(await consoleOf(s.id)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
+      const before = resultsOf(await consoleOf(s.id));
+      expect(before.length, `${backend}: RESULT lines before the migration`).toBeGreaterThanOrEqual(2);
+      // WHEN Nova live-migrates it to compute-2, followed through the migrations API to its end
+      const t0 = Date.now();
+      let status: MigrationStatus = { handle: await nova.liveMigrate(s.id, 'compute-2'), state: 'queued' };
+      while (status.state === 'queued' || status.state === 'running') {
+        await new Promise((r) => setTimeout(r, 250));
+        status = await nova.pollMigration(status.handle);
       }
-    },
-    900_000,
-  );
+      timings[`migrate-${backend}`] = Date.now() - t0;
+      console.log(`${backend}: migration ${status.state} (${status.cloudStatus}) after ${Date.now() - t0} ms`);
+      expect(status.state).toBe('completed');
+      // THEN the server is ACTIVE on compute-2
+      const after = await getServer(client, s.id);
+      expect({ status: after.status, host: after['OS-EXT-SRV-ATTR:host'] }).toEqual({ status: 'ACTIVE', host: 'compute-2' });
+      // AND the guest's checks after the migration found memory and disk intact
+      const last = before[before.length - 1]!.id;
+      const deadline2 = Date.now() + 60_000;
+      let later: ResultLine[] = [];
+      while (Date.now() < deadline2) {
+        later = resultsOf(await consoleOf(s.id)).filter((r) => r.id > last + 1);
+        if (later.length >= 2) break;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      expect(later.length, `${backend}: RESULT lines after the migration`).toBeGreaterThanOrEqual(2);
+      for (const r of [...before, ...later]) expect({ backend, ...r }).toEqual({ backend, id: r.id, mem: 'ok', disk: 'ok' });
+    }
+  }, 900_000);
 
   it('reports changed=0 on a second run', async () => {
     const { exitCode, stdout } = await site('second', 900_000);

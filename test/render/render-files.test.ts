@@ -186,11 +186,19 @@ describe('ceph.conf', () => {
     };
     const files = renderWith('lab', { lab: { dir: '/data/lab' } }, { labHosts });
     // THEN every OpenStack host has its nova.conf, at its own address, with the endpoints on the controller
-    expect(files.filter((f) => f.path.startsWith('nova/')).map((f) => f.path)).toEqual(['nova/controller.conf', 'nova/compute-1.conf', 'nova/compute-2.conf']);
+    expect(files.filter((f) => f.path.startsWith('nova/')).map((f) => f.path)).toEqual([
+      'nova/controller.conf',
+      'nova/compute-1.conf',
+      'nova/compute-2.conf',
+    ]);
     const compute = parseIni(fileOf(files, 'nova/compute-2.conf'));
     expect(compute.DEFAULT).toMatchObject({ my_ip: '10.5.6.21' });
     expect(compute.DEFAULT.transport_url).toMatch(/@10\.5\.6\.10:5672\/$/);
-    expect(compute.libvirt).toMatchObject({ virt_type: 'qemu', images_rbd_ceph_conf: '/etc/ceph/ceph.conf', live_migration_inbound_addr: '10.5.6.21' });
+    expect(compute.libvirt).toMatchObject({
+      virt_type: 'qemu',
+      images_rbd_ceph_conf: '/etc/ceph/ceph.conf',
+      live_migration_inbound_addr: '10.5.6.21',
+    });
     expect(compute.placement.auth_url).toBe('http://10.5.6.10:5000/v3');
     // AND the controller runs one conductor and one scheduler process (two cores for everything)
     const controller = parseIni(fileOf(files, 'nova/controller.conf'));
@@ -198,14 +206,18 @@ describe('ceph.conf', () => {
     // AND Cinder's backends read /etc/ceph, with one volume type per pool
     const cinder = parseIni(fileOf(files, 'cinder/cinder.conf'));
     expect(cinder['rbd-filestore']?.rbd_ceph_conf).toBe('/etc/ceph/ceph.conf');
-    expect(Object.values(files).map((f) => f.content).join('\n')).not.toContain('/data/lab/ceph');
+    expect(
+      Object.values(files)
+        .map((f) => f.content)
+        .join('\n'),
+    ).not.toContain('/data/lab/ceph');
     // AND the inventory's flavors are the lab's scaled ones
     const inventory = parseYaml(fileOf(files, 'inventory.yml')) as { all: { vars: { testbed_flavors: unknown[]; testbed_api_vip: string } } };
     expect(inventory.all.vars.testbed_api_vip).toBe('10.5.6.10');
     expect(inventory.all.vars.testbed_flavors).toContainEqual({ name: 'small', vcpus: 1, ram_mb: 256, disk_gb: 1 });
   });
 
-  it('keeps the cloud controllers to Nova\'s default worker count', () => {
+  it("keeps the cloud controllers to Nova's default worker count", () => {
     const controller = parseIni(fileOf(renderWith('cloud'), 'nova/controller-1.conf'));
     expect(controller.conductor).toBeUndefined();
     expect(controller.scheduler?.workers).toBeUndefined();

@@ -90,11 +90,16 @@ export async function ensureGlanceGuest(p: GlanceGuestProps): Promise<GlanceGues
   const disks: Record<string, string> = {};
   for (const v of p.variants) {
     const cmdline = `${GUEST_CONSOLE_ARGS} ${v.args}`.trim();
-    disks[v.name] = await ensure(`${prefix}-${v.name}`, keyOf(p.image.key, kernelId, ramdiskId, cmdline, String(diskMib)), () => new Uint8Array(diskMib << 20), {
-      kernel_id: kernelId,
-      ramdisk_id: ramdiskId,
-      os_command_line: cmdline,
-    });
+    disks[v.name] = await ensure(
+      `${prefix}-${v.name}`,
+      keyOf(p.image.key, kernelId, ramdiskId, cmdline, String(diskMib)),
+      () => new Uint8Array(diskMib << 20),
+      {
+        kernel_id: kernelId,
+        ramdisk_id: ramdiskId,
+        os_command_line: cmdline,
+      },
+    );
   }
   return { kernelId, ramdiskId, disks, uploaded };
 }
