@@ -6,9 +6,12 @@ import { apiVip, controllers, hostIp, type RenderContext } from './render-contex
 
 /** The backend the policy job drives (`set weight app/<vm> <w>`). */
 export const APP_BACKEND = 'app';
-/** Runtime API socket (cloud: Debian's path; lab: under <lab.dir>). */
+/** The namespace lab, which starts HAProxy itself; the lab's container hosts run Debian's, as a cloud host does. */
+const namespaceLab = (ctx: RenderContext) => ctx.target === 'lab' && !ctx.labHosts;
+
+/** Runtime API socket (Debian's path; the namespace lab: under <lab.dir>). */
 export function haproxySocket(ctx: RenderContext): string {
-  return ctx.target === 'lab' ? `${ctx.spec.lab.dir.replace(/\/+$/, '')}/haproxy/admin.sock` : '/run/haproxy/admin.sock';
+  return namespaceLab(ctx) ? `${ctx.spec.lab.dir.replace(/\/+$/, '')}/haproxy/admin.sock` : '/run/haproxy/admin.sock';
 }
 
 const port = (name: string) => HAPROXY_PORTS.find((p) => p.name === name)!.from;
@@ -18,7 +21,7 @@ export function haproxyCfgData(ctx: RenderContext): HaproxyCfgData {
   const ctrls = controllers(ctx);
   const apis: HaproxyApi[] =
     ctx.target === 'lab'
-      ? [] // the lab runs no OpenStack services
+      ? [] // the lab's OpenStack APIs answer on its controller directly
       : [
           ...OPENSTACK_API_PORTS.map((p) => ({
             name: p.name,
@@ -35,9 +38,9 @@ export function haproxyCfgData(ctx: RenderContext): HaproxyCfgData {
           },
         ];
   // The app and stats frontends are on the haproxy host's own address (where the floating IP points).
-  const lbIp = ctx.target === 'lab' ? ctx.lab.controller.ip : hostIp(ctx, hostsWithRole(ctx.topology, 'haproxy')[0]!);
+  const lbIp = ctx.target === 'lab' ? vip : hostIp(ctx, hostsWithRole(ctx.topology, 'haproxy')[0]!);
   return {
-    runAs: ctx.target === 'lab' ? null : { user: 'haproxy', group: 'haproxy' },
+    runAs: namespaceLab(ctx) ? null : { user: 'haproxy', group: 'haproxy' },
     statsSocket: haproxySocket(ctx),
     statsBind: `${lbIp}:${port('haproxy-stats')}`,
     statsPassword: password(ctx, 'haproxy_stats'),

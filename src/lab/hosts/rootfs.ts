@@ -9,7 +9,7 @@
  * (address, hostname, apt proxy, keys) are written into each copy by `host-files.ts`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { debootstrap, execaRunner, type Runner } from '../../exec/index.js';
 import type { DebianMirrors } from './debian-mirrors.js';
@@ -25,7 +25,7 @@ export interface RootfsRecipe {
 }
 
 /** Bump when `prepareRootfs` changes what it writes: the hash changes and the rootfs is rebuilt. */
-const PREPARE_VERSION = 2;
+const PREPARE_VERSION = 3;
 
 /**
  * The base packages: systemd as PID 1, networkd, sshd, and what Ansible's modules need (python3,
@@ -143,6 +143,9 @@ async function prepareRootfs(root: string, recipe: RootfsRecipe, run: Runner): P
   // debootstrap's lists hold only the release suite, and they are new: Ansible's apt (cache_valid_time)
   // would take them as current and never see -updates, -backports or -security. Without lists, the
   // hosts fetch them through the package cache on first use.
-  for (const f of readdirSync(join(root, 'var/lib/apt/lists'))) if (f !== 'partial' && f !== 'auxfiles' && f !== 'lock') rmSync(join(root, 'var/lib/apt/lists', f), { force: true, recursive: true });
+  // Ansible takes the lists folder's mtime as the last update: make it old.
+  const lists = join(root, 'var/lib/apt/lists');
+  for (const f of readdirSync(lists)) if (f !== 'partial' && f !== 'auxfiles' && f !== 'lock') rmSync(join(lists, f), { force: true, recursive: true });
+  utimesSync(lists, 0, 0);
   rmSync(join(root, 'etc/hostname'), { force: true });
 }
