@@ -17,7 +17,6 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadSpec } from '../../src/config/load.js';
-import { ansiblePlaybook, parsePlayRecap } from '../../src/exec/ansible.js';
 import { ipJson } from '../../src/exec/iproute2.js';
 import { nsenter } from '../../src/exec/nspawn.js';
 import { execaRunner } from '../../src/exec/runner.js';
@@ -27,7 +26,7 @@ import { pidsWithArgument, waitUntilGone } from '../../src/lab/hosts/processes.j
 import { labHostsRender, writeSiteInventory } from '../../src/lab/hosts/site-inventory.js';
 import { renderTestbed } from '../../src/render/render.js';
 import { describeWhere, missingFor } from '../support/requirements.js';
-import { spawnRunner } from '../playbooks/spawn-runner.js';
+import { failuresOf, recapOf, runSite } from './support/site-run.js';
 
 const skip = missingFor([
   'systemd-nspawn',
@@ -83,32 +82,13 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
   const extraVars: Record<string, unknown> = { ceph_pools_rbd_images: [{ prefix: 'small', count: 1, size_mib: 64 }] };
   const timings: Record<string, number> = {};
 
-  const site = async (label: string, timeoutMs: number, check = false) => {
-    const t0 = Date.now();
-    const r = await ansiblePlaybook({
-      playbook: 'site.yml',
-      inventory: siteFile,
-      tags: ['ceph'],
-      check,
-      diff: check,
-      extraVars,
-      inherit: false,
-      runner: spawnRunner,
-      timeoutMs,
-      // profile_tasks (ansible.posix, in Debian's ansible) lists the slowest tasks after the recap.
-      env: { ANSIBLE_CALLBACKS_ENABLED: 'ansible.posix.profile_tasks' },
-    });
-    timings[label] = Date.now() - t0;
-    const slowest = r.stdout
-      .split('\n')
-      .filter((l) => / -{3,} +\d+\.\d+s$/.test(l))
-      .slice(0, 8);
-    console.log(`site.yml --tags ceph (${label}): ${timings[label]} ms; slowest tasks:\n  ${slowest.join('\n  ')}`);
-    return r;
-  };
-  /** The PLAY RECAP of the planned hosts (profile_tasks' lines after it are not hosts). */
-  const recapOf = (stdout: string) =>
-    Object.fromEntries(Object.entries(parsePlayRecap(stdout)).filter(([h]) => lab.plan.hosts.some((x) => x.name === h)));
+  const site = (label: string, timeoutMs: number, check = false) =>
+    runSite({ inventory: siteFile, tags: ['ceph'], label, timeoutMs, check, extraVars, timings });
+  const hostRecap = (stdout: string) =>
+    recapOf(
+      stdout,
+      lab.plan.hosts.map((h) => h.name),
+    );
   /** `ceph` inside the controller, as root with the admin keyring in /etc/ceph. */
   const ceph = async (...args: string[]) =>
     (await nsenter(controllerPid, 'ceph', ['--connect-timeout', '10', ...args], { timeoutMs: 60_000 })).stdout;
@@ -163,10 +143,12 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
 
   it('dry-runs the Ceph phases (--check --diff) on the fresh hosts without a failure, installing and writing nothing', () => {
     expect(dryRun!.exitCode).toBe(0);
-    const recap = recapOf(dryRun!.stdout);
-    expect(Object.keys(recap).sort()).toEqual(['compute-1', 'compute-2', 'controller']);
-    for (const [host, r] of Object.entries(recap))
-      expect({ host, failed: r.failed, unreachable: r.unreachable }).toEqual({ host, failed: 0, unreachable: 0 });
+    expect(
+      failuresOf(
+        dryRun!.stdout,
+        lab.plan.hosts.map((h) => h.name),
+      ),
+    ).toEqual(['compute-1', 'compute-2', 'controller'].map((host) => ({ host, failed: 0, unreachable: 0 })));
     // AND it showed the ceph.conf it would write, but no key (no_log), and left the controller as it was
     expect(dryRun!.stdout).toMatch(/\+fsid = [0-9a-f-]{36}/);
     expect(dryRun!.stdout).not.toMatch(/key = [A-Za-z0-9+/]{38}==/);
@@ -174,7 +156,7 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
   });
 
   it('runs the Ceph phases on the controller over SSH without a failed task', () => {
-    const recap = recapOf(firstRun!.stdout);
+    const recap = hostRecap(firstRun!.stdout);
     expect(firstRun!.exitCode).toBe(0);
     expect(recap.controller).toMatchObject({ failed: 0, unreachable: 0 });
     expect(recap.controller!.changed).toBeGreaterThan(0);
@@ -294,7 +276,7 @@ describeWhere(skip, 'Ceph on the lab container hosts, by the ceph_* roles over S
   it('reports changed=0 on a second run', async () => {
     const { exitCode, stdout } = await site('second', 600_000);
     expect(exitCode).toBe(0);
-    const recap = recapOf(stdout);
+    const recap = hostRecap(stdout);
     expect(Object.keys(recap).sort()).toEqual(['compute-1', 'compute-2', 'controller']);
     for (const [host, r] of Object.entries(recap)) expect({ host, changed: r.changed, failed: r.failed }).toEqual({ host, changed: 0, failed: 0 });
     const pss = containerPssKib(controllerPid);

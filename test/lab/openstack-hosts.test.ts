@@ -10,8 +10,10 @@
  * 3. each live-migrated with os-migrateLive at 2.56 to the other compute while its guest dirties
  *    memory and writes its disk, followed to its end through the migrations API, and verified by
  *    the guest itself (its console log, read through Nova);
- * 4. site.yml again with changed=0;
- * 5. teardown, with nothing left.
+ * 4. a decision on both servers taken by the policy job that the migration_policy role installed as a
+ *    systemd service on the controller, against the real Nova and the real HAProxy (dry run);
+ * 5. site.yml again with changed=0;
+ * 6. teardown, with nothing left.
  *
  * Root only. Its own bridge, link prefix and range (tbosbr0, tbos-*, 10.213.81.0/24). The base
  * rootfs and the package cache are shared with the other host tests in TESTBED_HOSTS_TEST_CACHE
@@ -22,7 +24,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadSpec } from '../../src/config/load.js';
-import { ansiblePlaybook, parsePlayRecap } from '../../src/exec/ansible.js';
 import { nsenter } from '../../src/exec/nspawn.js';
 import { buildGuestImage } from '../../src/lab/guest-image.js';
 import { HostLab, type HostLabUp } from '../../src/lab/hosts/host-lab.js';
@@ -31,9 +32,9 @@ import { ensureGlanceGuest, type GlanceGuest } from '../../src/lab/openstack/gla
 import { bootFromVolume, deleteServer, getServer, type LabServerJson } from '../../src/lab/openstack/servers.js';
 import { loadCredentials, NovaClient, NovaComputeApi, type MigrationStatus } from '../../src/policy/index.js';
 import { renderTestbed } from '../../src/render/render.js';
-import { spawnRunner } from '../playbooks/spawn-runner.js';
 import { describeWhere, missingFor } from '../support/requirements.js';
 import { labLeftovers } from './support/leftovers.js';
+import { failuresOf, recapOf, runSite } from './support/site-run.js';
 
 const skip = missingFor(['systemd-nspawn', 'debootstrap', 'apt-cacher-ng', 'nsenter', 'ssh-keygen', 'ssh', 'ansible-playbook', 'ip', 'gcc']);
 
@@ -71,28 +72,10 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
   const servers: Record<string, LabServerJson> = {};
   let firstRun: { exitCode: number; stdout: string } | undefined;
 
-  const site = async (label: string, timeoutMs: number) => {
-    const t0 = Date.now();
-    const r = await ansiblePlaybook({
-      playbook: 'site.yml',
-      inventory: siteFile,
-      tags: ['ceph', 'openstack_controller', 'nova_compute'],
-      inherit: false,
-      runner: spawnRunner,
-      timeoutMs,
-      env: { ANSIBLE_CALLBACKS_ENABLED: 'ansible.posix.profile_tasks' },
-    });
-    timings[label] = Date.now() - t0;
-    const slowest = r.stdout
-      .split('\n')
-      .filter((l) => / -{3,} +\d+\.\d+s$/.test(l))
-      .slice(0, 10);
-    console.log(`site.yml (${label}): ${timings[label]} ms; slowest tasks:\n  ${slowest.join('\n  ')}`);
-    if (r.exitCode !== 0) console.error(r.stdout.split('\n').slice(-80).join('\n'));
-    return r;
-  };
-  const recapOf = (stdout: string) =>
-    Object.fromEntries(Object.entries(parsePlayRecap(stdout)).filter(([h]) => lab.plan.hosts.some((x) => x.name === h)));
+  const hostNames = lab.plan.hosts.map((h) => h.name);
+  const site = (label: string, timeoutMs: number) =>
+    runSite({ inventory: siteFile, tags: ['ceph', 'openstack', 'policy'], label, timeoutMs, timings });
+  const recap = (stdout: string) => recapOf(stdout, hostNames);
   const leaderOf = (name: string) => up.hosts.find((h) => h.host.name === name)!.leaderPid;
   /**
    * The guest's console log where libvirt writes it, on the compute that runs it now. Read from the
@@ -123,6 +106,9 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
         '  filestore_journal_mib: 128',
         '  pool_pg_num: 16',
         '  pool_size: 1',
+        // The policy job samples every 10 s, so its second sample (the first with a CPU delta) comes soon.
+        'policy:',
+        '  sample_period_s: 10',
         '',
       ].join('\n'),
     );
@@ -155,10 +141,9 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
 
   it('runs the Ceph and OpenStack phases on every host over SSH without a failed task', () => {
     expect(firstRun!.exitCode).toBe(0);
-    const recap = recapOf(firstRun!.stdout);
-    expect(Object.keys(recap).sort()).toEqual(['compute-1', 'compute-2', 'controller']);
-    for (const [host, r] of Object.entries(recap))
-      expect({ host, failed: r.failed, unreachable: r.unreachable }).toEqual({ host, failed: 0, unreachable: 0 });
+    expect(failuresOf(firstRun!.stdout, hostNames)).toEqual(
+      ['compute-1', 'compute-2', 'controller'].map((host) => ({ host, failed: 0, unreachable: 0 })),
+    );
   });
 
   it('has two nova-compute services up, each with a hypervisor', async () => {
@@ -227,11 +212,41 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
     }
   }, 900_000);
 
+  it('has the installed policy job decide on both servers through the real Nova, in dry run', async () => {
+    // GIVEN the job the migration_policy role installed, running under the controller's systemd
+    const controller = leaderOf('controller');
+    const active = await nsenter(controller, 'systemctl', ['is-active', 'sds-testbed-policy'], { okExitCodes: [3] });
+    expect(active.stdout.trim()).toBe('active');
+    // WHEN it has sampled the servers twice (a CPU delta needs two readings)
+    type JobEvent = { type: string; dryRun?: boolean; plan?: { decisions: { vmId: string; state: string; reason: string }[] } };
+    const ids = Object.values(servers).map((s) => s.id);
+    const deadline = Date.now() + 180_000;
+    let plans: JobEvent[] = [];
+    while (Date.now() < deadline) {
+      const journal = (await nsenter(controller, 'journalctl', ['-u', 'sds-testbed-policy', '-o', 'cat', '--no-pager'], { timeoutMs: 30_000 }))
+        .stdout;
+      const events = journal
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as JobEvent);
+      plans = events.filter((e) => e.type === 'plan' && ids.every((id) => e.plan!.decisions.some((d) => d.vmId === id)));
+      if (plans.length > 0) break;
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    // THEN one of its plans classifies both servers, and it acted on neither (dry run)
+    expect(plans.length, 'plans that decide on both servers').toBeGreaterThan(0);
+    const plan = plans[0]!;
+    console.log(`policy job decisions: ${JSON.stringify(plan.plan!.decisions)}`);
+    expect(plan.dryRun).toBe(true);
+    for (const id of ids) expect(plan.plan!.decisions.find((d) => d.vmId === id)!.state).not.toBe('skipped');
+    for (const s of Object.values(servers)) expect((await getServer(client, s.id))['OS-EXT-SRV-ATTR:host']).toBe('compute-2');
+  }, 240_000);
+
   it('reports changed=0 on a second run', async () => {
     const { exitCode, stdout } = await site('second', 900_000);
     expect(exitCode).toBe(0);
-    const recap = recapOf(stdout);
-    for (const [host, r] of Object.entries(recap)) expect({ host, changed: r.changed, failed: r.failed }).toEqual({ host, changed: 0, failed: 0 });
+    const result = recap(stdout);
+    for (const [host, r] of Object.entries(result)) expect({ host, changed: r.changed, failed: r.failed }).toEqual({ host, changed: 0, failed: 0 });
   }, 960_000);
 
   it('deletes the servers and their volumes, then tears down leaving nothing', async () => {
