@@ -43,8 +43,8 @@ options:
     default: []
     description: >-
       wait until each of these hosts has a nova-compute service that is enabled, up and reported
-      after this call began (a stale heartbeat from before a restart does not count), and a compute
-      node (hypervisor); never a change
+      after this call began (a stale heartbeat from before a restart does not count); never a change.
+      Hypervisors are listed only once `nova-manage cell_v2 discover_hosts` has mapped their hosts.
   timeout: {type: int, default: 120, description: seconds to wait for each API to answer}
 """
 
@@ -240,9 +240,7 @@ class Resources:
                 for s in services
                 if s["state"] == "up" and s["status"] == "enabled" and (s.get("updated_at") or "")[:19] >= began
             }
-            # discover_hosts maps compute nodes, which nova-compute creates at its first resource update.
-            nodes = {h["service"]["host"] for h in self.call("GET", "/os-hypervisors/detail", service="compute")["hypervisors"]}
-            missing = [h for h in hosts if h not in fresh or h not in nodes]
+            missing = [h for h in hosts if h not in fresh]
             if not missing:
                 return
             if time.time() > deadline:

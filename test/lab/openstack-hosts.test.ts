@@ -251,10 +251,20 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
 
   it('deletes the servers and their volumes, then tears down leaving nothing', async () => {
     for (const s of Object.values(servers)) await deleteServer(client, s.id);
-    for (const pool of pools) {
-      const images = (await nsenter(leaderOf('controller'), 'rbd', ['ls', pool.name], { timeoutMs: 60_000 })).stdout.split('\n');
-      expect(images.filter((i) => i.startsWith('volume-'))).toEqual([]);
-    }
+    // (Cinder deletes a server's boot volume after Nova has deleted the server)
+    const volumesLeft = async () =>
+      (
+        await Promise.all(
+          pools.map(async (pool) =>
+            (await nsenter(leaderOf('controller'), 'rbd', ['ls', pool.name], { timeoutMs: 60_000 })).stdout
+              .split('\n')
+              .filter((i) => i.startsWith('volume-')),
+          ),
+        )
+      ).flat();
+    const deadline = Date.now() + 120_000;
+    while ((await volumesLeft()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
+    expect(await volumesLeft()).toEqual([]);
     const t0 = Date.now();
     await lab.down();
     timings.down = Date.now() - t0;

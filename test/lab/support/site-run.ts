@@ -40,6 +40,8 @@ export async function runSite(p: SiteRunProps): Promise<{ exitCode: number; stdo
     .slice(0, 10);
   console.log(`site.yml --tags ${p.tags.join(',')} (${p.label}): ${p.timings[p.label]} ms; slowest tasks:\n  ${slowest.join('\n  ')}`);
   if (r.exitCode !== 0) console.error(r.stdout.split('\n').slice(-80).join('\n'));
+  const changed = changedTasks(r.stdout);
+  if (changed.length) console.log(`site.yml (${p.label}): changed tasks:\n  ${changed.join('\n  ')}`);
   return r;
 }
 
@@ -53,4 +55,17 @@ export function failuresOf(stdout: string, hosts: readonly string[]): { host: st
   return Object.entries(recapOf(stdout, hosts))
     .map(([host, r]) => ({ host, failed: r.failed, unreachable: r.unreachable }))
     .sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/** `TASK [role : name] host` for every task that reported changed, in order. */
+export function changedTasks(stdout: string): string[] {
+  let task = '';
+  const out: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const t = /^(?:TASK|RUNNING HANDLER) \[(.*?)\]/.exec(line);
+    if (t) task = t[1]!;
+    const c = /^changed: \[([^\]]+)\]/.exec(line);
+    if (c) out.push(`${task} @ ${c[1]}`);
+  }
+  return [...new Set(out)];
 }
