@@ -264,6 +264,19 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
       ).flat();
     const deadline = Date.now() + 120_000;
     while ((await volumesLeft()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2000));
+    if ((await volumesLeft()).length > 0) {
+      const volumes = await client.request<{ volumes: { id: string; status: string; attachments: unknown[] }[] }>(
+        'GET',
+        '/volumes/detail?all_tenants=1',
+        undefined,
+        {
+          service: 'volume',
+        },
+      );
+      console.error(
+        `Cinder's volumes after the servers were deleted: ${JSON.stringify(volumes.volumes.map((v) => ({ id: v.id, status: v.status, attachments: v.attachments.length })))}`,
+      );
+    }
     expect(await volumesLeft()).toEqual([]);
     const t0 = Date.now();
     await lab.down();
