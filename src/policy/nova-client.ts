@@ -67,7 +67,13 @@ export class NovaClient {
       const t = await this.auth();
       const baseUrl = { compute: t.computeUrl, volume: t.volumeUrl, image: t.imageUrl }[service];
       if (!baseUrl)
-        throw new OpenStackHttpError(method, path, 0, `no public ${service === 'volume' ? 'volumev3 (Cinder)' : 'image (Glance)'} endpoint in the catalog`, 2);
+        throw new OpenStackHttpError(
+          method,
+          path,
+          0,
+          `no public ${service === 'volume' ? 'volumev3 (Cinder)' : 'image (Glance)'} endpoint in the catalog`,
+          2,
+        );
       const url = `${baseUrl}${path}`;
       try {
         const res = await fetch(url, {

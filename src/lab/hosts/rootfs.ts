@@ -145,7 +145,8 @@ async function prepareRootfs(root: string, recipe: RootfsRecipe, run: Runner): P
   // hosts fetch them through the package cache on first use.
   // Ansible takes the lists folder's mtime as the last update: make it old.
   const lists = join(root, 'var/lib/apt/lists');
-  for (const f of readdirSync(lists)) if (f !== 'partial' && f !== 'auxfiles' && f !== 'lock') rmSync(join(lists, f), { force: true, recursive: true });
+  for (const f of readdirSync(lists))
+    if (f !== 'partial' && f !== 'auxfiles' && f !== 'lock') rmSync(join(lists, f), { force: true, recursive: true });
   utimesSync(lists, 0, 0);
   rmSync(join(root, 'etc/hostname'), { force: true });
 }
