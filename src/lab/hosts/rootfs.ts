@@ -25,7 +25,7 @@ export interface RootfsRecipe {
 }
 
 /** Bump when `prepareRootfs` changes what it writes: the hash changes and the rootfs is rebuilt. */
-const PREPARE_VERSION = 3;
+const PREPARE_VERSION = 4;
 
 /**
  * The base packages: systemd as PID 1, networkd, sshd, and what Ansible's modules need (python3,
@@ -140,13 +140,10 @@ async function prepareRootfs(root: string, recipe: RootfsRecipe, run: Runner): P
   rmSync(join(root, 'etc/apt/sources.list'), { force: true });
   writeFileSync(join(root, 'etc/apt/sources.list.d/debian.sources'), aptSources(recipe));
   writeFileSync(join(root, 'etc/apt/apt.conf.d/10-testbed-no-recommends'), 'APT::Install-Recommends "false";\n');
-  // debootstrap's lists hold only the release suite, and they are new: Ansible's apt (cache_valid_time)
-  // would take them as current and never see -updates, -backports or -security. Without lists, the
-  // hosts fetch them through the package cache on first use.
-  // Ansible takes the lists folder's mtime as the last update: make it old.
-  const lists = join(root, 'var/lib/apt/lists');
-  for (const f of readdirSync(lists))
-    if (f !== 'partial' && f !== 'auxfiles' && f !== 'lock') rmSync(join(lists, f), { force: true, recursive: true });
-  utimesSync(lists, 0, 0);
+  // debootstrap's lists hold only the release suite, and they are new: Ansible's apt takes the lists
+  // folder's mtime as the last update (cache_valid_time), so it would never fetch -updates, -backports
+  // or -security. An old mtime makes the first real run update the lists through the package cache,
+  // while a dry run (--check, which never updates) still finds the release's packages in them.
+  utimesSync(join(root, 'var/lib/apt/lists'), 0, 0);
   rmSync(join(root, 'etc/hostname'), { force: true });
 }
