@@ -121,7 +121,10 @@ describeWhere(skip, 'one disk cell in the lab (4 KiB random writes during the mi
     expect(sw.drain_share).toBeCloseTo((sw.drain_flush_ms + sw.inactivate_ms) / row.downtime_real_ms, 5);
 
     // AND QEMU measured the dirty rate just before the migration (page sampling under TCG), beside the guest's report (no memory load: about 0)
-    expect(row).toMatchObject({ dirty_rate_calc_mode: 'page-sampling', dirty_rate_calc_ms: 1000 });
+    // (QEMU reports the sampling's own measured length: 1000 ms asked, 1001 ms seen once)
+    expect(row).toMatchObject({ dirty_rate_calc_mode: 'page-sampling' });
+    expect(row.dirty_rate_calc_ms).toBeGreaterThanOrEqual(1000);
+    expect(row.dirty_rate_calc_ms).toBeLessThan(1100);
     expect(row.dirty_rate_calc_mib_s).toBeGreaterThanOrEqual(0);
     expect(row.dirty_rate_guest_before_mib_s).toBe(0);
 
