@@ -11,12 +11,6 @@ export interface PhaseOnHosts {
   readonly implementation: LabPhase;
 }
 
-/**
- * Later phases whose processes run on this machine, outside the namespaces (the policy job): busy
- * namespaces cannot tell that they are left, so the hosts phase always takes them down first.
- */
-export const OUTSIDE_THE_HOSTS: readonly string[] = ['policy'];
-
 function network(ctx: PhaseContext): LabNetwork {
   return new LabNetwork({ topology: planLabTopology(ctx.spec), linkMbit: ctx.spec.network.migration_bandwidth_mbit, log: ctx.log });
 }
@@ -34,10 +28,6 @@ export function hostsPhase(onHosts: readonly PhaseOnHosts[]): LabPhase {
     },
     async down(ctx) {
       const net = network(ctx);
-      // A deploy killed while the policy phase started its job leaves it running, with the phase not in
-      // Terraform's state (so its own down never ran), and no namespace busy.
-      for (const phase of onHosts.filter((p) => OUTSIDE_THE_HOSTS.includes(p.name)))
-        await phase.implementation.down({ ...ctx, log: (line) => ctx.log(`${phase.name}: ${line}`) });
       try {
         await net.down();
         return;
