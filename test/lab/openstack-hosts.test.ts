@@ -129,7 +129,6 @@ describeWhere(skip, 'OpenStack on the lab container hosts, by site.yml over SSH,
     });
     // WHEN site.yml's Ceph and OpenStack phases run against them
     firstRun = await site('first', FIRST_RUN_TIMEOUT_MS);
-    process.env.OS_CLOUD = NAME;
     client = new NovaClient({ credentials: loadCredentials({ OS_CLOUD: NAME }, join(renderedDir, 'openstack', 'clouds.yaml')), timeoutMs: 60_000 });
     nova = new NovaComputeApi(client);
   }, FIRST_RUN_TIMEOUT_MS + 300_000);
