@@ -310,6 +310,13 @@ const experiments = z
 const lab = z
   .object({
     dir: z.string().min(1).default('/var/lib/sds-testbed-lab'),
+    /** What outlives a teardown: the base rootfs and the package cache. @default - `<dir>/cache` */
+    cache_dir: z.string().min(1).optional(),
+    /** Prefix of the hosts' host-side links and nspawn machine names (`<prefix>-cmp1`, `<prefix>-controller`). */
+    link_prefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{0,9}$/)
+      .default('tb'),
     compute_hosts: z.number().int().min(2).default(2),
     cidr: cidr.default('10.213.77.0/24'),
     bridge: z

@@ -62,6 +62,10 @@ export interface MigrationRecord {
   readonly dirty_rate_guest_before_mib_s?: number;
   /** Why there is no `dirty_rate_calc_mib_s` (e.g. the cloud target: "not measurable here"). */
   readonly dirty_rate_calc_problem?: string;
+  /** Nova's time, ms: the os-migrateLive call until the server is ACTIVE on the target with no task left (client clock). */
+  readonly nova_ms?: number;
+  /** Nova's migration record, `updated_at − created_at`, ms (the cloud's clock, 1 s resolution). */
+  readonly nova_record_ms?: number;
   /** Shaped rate of the migration link (tc tbf), Mbit/s. */
   readonly link_mbit: number;
   /**

@@ -1,7 +1,8 @@
-/** The one-machine lab's machinery: hosts (network namespaces, containers), the guest image, QEMU and QMP, live migration, the VMs and the policy driver over them. The folder's face: other folders import it from here only (docs/architecture.md). */
+/** The one-machine lab's machinery: the container hosts, the guest image and its checks, and the lab's OpenStack parts (the guest in Glance, servers on Cinder volumes, libvirt's job statistics). The folder's face: other folders import it from here only (docs/architecture.md). */
 export * from './cpio.js';
-export * from './driver.js';
 export * from './guest-image.js';
+export * from './guest-load.js';
+export * from './guest-verification.js';
 export * from './hosts/apt-cache.js';
 export * from './hosts/container.js';
 export * from './hosts/debian-mirrors.js';
@@ -13,12 +14,11 @@ export * from './hosts/loop-devices.js';
 export * from './hosts/processes.js';
 export * from './hosts/rootfs.js';
 export * from './hosts/site-inventory.js';
+export * from './hosts/tbf.js';
 export * from './hosts/ssh-access.js';
 export * from './kernel-modules.js';
-export * from './migrate.js';
-export * from './netns.js';
 export * from './openstack/glance-guest.js';
+export * from './openstack/guest-args.js';
+export * from './openstack/guest-results.js';
+export * from './openstack/libvirt-jobinfo.js';
 export * from './openstack/servers.js';
-export * from './qemu.js';
-export * from './qmp.js';
-export * from './vms.js';

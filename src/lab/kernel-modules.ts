@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** What the lab guest needs: disk and network over virtio-pci. */
-export const GUEST_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_net'] as const;
+/** What the lab guest needs: disk and network over virtio-pci, and the balloon, through which libvirt (and Nova's diagnostics) read its memory use. */
+export const GUEST_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_net', 'virtio_balloon'] as const;
 
 /** `depends=` of a module file's bytes (empty when it depends on nothing). */
 export function moduleDepends(ko: Uint8Array): string[] {

@@ -67,7 +67,7 @@ export function cephConfData(ctx: RenderContext): CephConfData {
       filestore: { journalSizeMb: spec.lab.filestore_journal_mib, shortObjectNames: true },
       bluestore: { dbSizeBytes: null, walSizeBytes: null, blockFileBytes: spec.lab.bluestore_file_gib * GIB },
       // Container hosts: Debian's paths (/etc/ceph, /var/lib/ceph, /run/ceph, /var/log/ceph).
-      lab: { cephDir: hosts ? null : ctx.labCephDir },
+      lab: { cephDir: hosts ? null : ctx.labCephDir, singleReplica: spec.lab.pool_size === 1 },
       overrides: spec.ceph.overrides,
     };
   }

@@ -1,8 +1,7 @@
 /**
  * The factory hook: picks the policy job's drivers by target.
  * - `nova`: Nova + Keystone from clouds.yaml or OS_* (and HAProxy if a socket is given): src/targets/cloud/context.ts;
- * - `lab`: the one-machine lab's QEMU driver and its HAProxy (src/targets/lab/context.ts), loaded
- *   lazily so the Nova path never imports the lab.
+ * - `lab`: the lab's own Nova and HAProxy, as this machine reaches them (src/targets/lab/context.ts).
  * Add a target here; the CLI and the loop only see `PolicyDrivers`.
  */
 import type { TestbedSpec } from '../config/index.js';
@@ -41,9 +40,16 @@ export async function createDrivers(target: PolicyTarget, spec: TestbedSpec, o: 
       };
     }
     case 'lab': {
-      const { openLab } = await import('./lab/context.js');
-      const lab = await openLab(spec, o.log);
-      return { compute: lab.driver, metrics: lab.driver, lb: lab.lb, describe: `the lab under ${spec.lab.dir}` };
+      // The lab's own OpenStack, from this machine: its render's clouds.yaml and HAProxy's socket in the controller.
+      const { labCloudsFile, labHaproxySocket } = await import('./lab/context.js');
+      const haproxySocket = labHaproxySocket(spec);
+      const { compute, metrics, lb } = openCloud({
+        ...o,
+        cloudsFile: labCloudsFile(spec),
+        haproxySocket,
+        env: { ...(o.env ?? process.env), OS_CLOUD: spec.name },
+      });
+      return { compute, metrics, ...(lb ? { lb } : {}), describe: `the lab's Nova (${spec.name}), haproxy in its controller` };
     }
   }
 }

@@ -1,17 +1,15 @@
 /**
  * The hook that picks the experiment executor for a target: `createExecutor(target, spec)`.
  *
- * - `lab`: the one-machine lab (QEMU in network namespaces, RBD disks, HAProxy): src/targets/lab/executor.ts.
+ * - `lab`: the one-machine lab through its OpenStack (Nova on container hosts, RBD disks): src/targets/lab/executor.ts.
  * - `cloud`: a deployed testbed through Nova, over the policy job's `ComputeApi`: src/targets/cloud/executor.ts.
  */
-import { existsSync } from 'node:fs';
-import { planLabTopology, type TestbedSpec } from '../config/index.js';
+import type { TestbedSpec } from '../config/index.js';
 import { execaRunner, type Runner } from '../exec/index.js';
 import { collectLocalConditions, type ExperimentExecutor, type ExperimentTarget, type ProbeTarget } from '../experiments/index.js';
-import { netnsExists } from '../lab/index.js';
 import type { ComputeApi } from '../policy/index.js';
 import { CloudExecutor } from './cloud/executor.js';
-import { cephConfPath } from './lab/context.js';
+import { labControllerLeader, LabNotUpError, openLabCloud } from './lab/context.js';
 
 export const TARGETS: readonly ExperimentTarget[] = ['lab', 'cloud'];
 
@@ -32,18 +30,18 @@ export interface ExecutorOptions {
   readonly computeApi?: ComputeApi;
 }
 
-/** The lab: src/targets/lab/executor.ts over the lab's VMs, driver, HAProxy and Ceph. */
+/** The lab: src/targets/lab/executor.ts, through the lab's OpenStack (the cloud executor's migrations) plus what its computes tell. */
 export async function createLabExecutor(spec: TestbedSpec, o: ExecutorOptions): Promise<ExperimentExecutor> {
   // Nothing is started or built for a lab that is not up: say so and how to bring it up.
-  const ns = planLabTopology(spec).controller.netns;
-  const conf = cephConfPath(spec);
-  if (!netnsExists(ns) || !existsSync(conf)) {
-    throw new ExecutorUnavailableError(
-      `the lab is not up (${netnsExists(ns) ? `no ${conf}` : `no network namespace ${ns}`}): run \`npx cdktf deploy lab --auto-approve\` first (with the same spec)`,
-    );
+  try {
+    labControllerLeader(spec);
+    openLabCloud(spec);
+  } catch (e) {
+    if (e instanceof LabNotUpError) throw new ExecutorUnavailableError(e.message);
+    throw e;
   }
   const { LabExecutor } = await import('./lab/executor.js');
-  return LabExecutor.open(spec, o.runner ?? execaRunner, (line) => process.stderr.write(`[lab] ${line}\n`));
+  return new LabExecutor({ spec, runner: o.runner ?? execaRunner, log: (line) => process.stderr.write(`[lab] ${line}\n`) });
 }
 
 async function defaultComputeApi(): Promise<ComputeApi> {

@@ -12,5 +12,4 @@ export * from './drivers.js';
 export * from './executors.js';
 export * from './lab/context.js';
 export * from './lab/phases/phase.js';
-export * from './lab/phases/policy.js';
 export * from './lab/registry.js';

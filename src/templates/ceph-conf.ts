@@ -27,7 +27,11 @@ export interface CephConfData {
    * Lab-only health settings, or null for the cloud; `cephDir` puts every Ceph path under it (the
    * namespace lab), null keeps Debian's paths (the lab's container hosts).
    */
-  readonly lab: { readonly cephDir: string | null } | null;
+  readonly lab: {
+    readonly cephDir: string | null;
+    /** The lab's pools keep one copy (`lab.pool_size: 1`): a choice, so Ceph's POOL_NO_REDUNDANCY warning is off. */
+    readonly singleReplica: boolean;
+  } | null;
   /** `ceph.overrides` from the spec, layered last. */
   readonly overrides: IniOverrides;
 }

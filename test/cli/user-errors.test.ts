@@ -35,8 +35,6 @@ const labDir = join(dir, 'lab');
 const labSpec = join(dir, 'lab.yaml');
 writeFileSync(labSpec, `lab:\n  dir: ${labDir}\n`);
 // One VM record, as src/lab/vms.ts writes it, so that only the target host is wrong.
-mkdirSync(join(labDir, 'vms', 'vm-filestore'), { recursive: true });
-writeFileSync(join(labDir, 'vms', 'vm-filestore', 'vm.json'), JSON.stringify({ name: 'vm-filestore', host: 'compute-1' }));
 const bomb = join(dir, 'bomb.yaml');
 writeFileSync(
   bomb,
@@ -103,24 +101,9 @@ const table: BadInvocation[] = [
     message: /\$TB_TF_OUTPUTS: 1 problem in the Terraform outputs\n {2}- not JSON \(.*\); allowed: `terraform output -json`/,
   },
   {
-    what: 'lab vm migrate of an unknown VM',
-    args: () => ['lab', 'vm', 'migrate', 'nosuch', '--to', 'compute-2', '--spec', labSpec],
-    message: /lab vm migrate: no VM "nosuch" in .*\/lab; allowed: vm-filestore/,
-  },
-  {
-    what: 'lab vm migrate to an unknown host',
-    args: () => ['lab', 'vm', 'migrate', 'vm-filestore', '--to', 'compute-9', '--spec', labSpec],
-    message: /lab vm migrate: --to "compute-9" is not a lab compute host; allowed: compute-1, compute-2/,
-  },
-  {
-    what: 'lab vm migrate to the host the VM is on',
-    args: () => ['lab', 'vm', 'migrate', 'vm-filestore', '--to', 'compute-1', '--spec', labSpec],
-    message: /lab vm migrate: --to "compute-1" is where vm-filestore already runs; allowed: another compute host \(compute-2\)/,
-  },
-  {
-    what: 'lab vm stop of an unknown VM',
-    args: () => ['lab', 'vm', 'stop', 'nosuch', '--spec', labSpec],
-    message: /lab vm stop: no VM "nosuch" in .*; allowed: vm-filestore/,
+    what: 'policy run --target lab with no lab up',
+    args: () => ['policy', 'run', '--target', 'lab', '--cycles', '1', '--dry-run', '--spec', labSpec],
+    message: /the lab is not up \(its controller container is not running\): run `npx cdktf deploy lab --auto-approve` first/,
   },
   {
     what: 'synth --stack of a stack that does not exist',

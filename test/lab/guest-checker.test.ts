@@ -2,13 +2,13 @@
  * The guest's checker (guest/dirtier.c) run natively on the host, with a plain file as its disk: it
  * must pass on an untouched pattern and report exactly what was changed behind its back, in memory
  * (its test hook) and on disk (written by the host, as a storage fault would). The same program runs
- * inside every lab guest; test/lab/migrate.test.ts does this across a real live migration.
+ * inside every lab guest; test/lab/smoke.test.ts checks it across real Nova live migrations.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseVerification, verificationProblem } from '../../src/lab/qemu.js';
+import { parseVerification, verificationProblem } from '../../src/lab/guest-verification.js';
 import { describeWhere, missing } from '../support/requirements.js';
 
 const SOURCE = new URL('../../guest/dirtier.c', import.meta.url).pathname;

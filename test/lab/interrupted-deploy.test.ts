@@ -1,11 +1,13 @@
 /**
  * Teardown after a deploy that was killed: `cdktf deploy lab` is killed (SIGKILL, its whole process
  * group, as a closed terminal or an OOM kill would) at a random moment inside several phases, then
- * `cdktf destroy lab` must succeed without a stack trace and leave nothing: no namespace (with the
- * lab's bridges, veths and qdiscs), process, mount, loop device or data.
+ * `cdktf destroy lab` must succeed without a stack trace and leave nothing: no container or process,
+ * no bridge or veth (with their qdiscs), mount, loop device or data. The kills land in the hosts'
+ * bring-up, in Ceph's and in OpenStack's site.yml runs.
  *
  * The moments are random but reproducible: the seed is printed, and TESTBED_KILL_SEED replays it.
- * Root only; CI runs it. Its own testbed name and lab.dir; it skips when another lab is up.
+ * Root only; CI runs it. Its own testbed name, lab.dir, bridge and range; the base rootfs and the
+ * package cache are shared with the other host tests (TESTBED_HOSTS_TEST_CACHE).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,18 +15,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { seededRandom } from '../../src/util/seeded-random.js';
-import { describeWhere } from '../support/requirements.js';
-import { labLeftovers, labNamespaces } from './support/leftovers.js';
+import { describeWhere, missingFor } from '../support/requirements.js';
+import { labLeftovers } from './support/leftovers.js';
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot
-  ? 'needs root (network namespaces, tc, Ceph daemons)'
-  : labNamespaces().length
-    ? 'a lab is already up on this machine (tb-* namespaces); run `npx cdktf destroy lab --auto-approve` first'
-    : undefined;
+const skip = missingFor(['systemd-nspawn', 'debootstrap', 'apt-cacher-ng', 'nsenter', 'ssh-keygen', 'ssh', 'ansible-playbook', 'ip']);
 
 const NAME = 'tb-kill';
 const LAB_DIR = '/var/tmp/tb-kill-lab';
+const CACHE = process.env.TESTBED_HOSTS_TEST_CACHE ?? '/var/tmp/testbed-hosts-test-cache';
+const LINKS = { bridge: 'tbkibr0', prefix: 'tbki' } as const;
 const dir = mkdtempSync(join(tmpdir(), 'tb-kill-'));
 const specFile = join(dir, 'kill.yaml');
 const env = { ...process.env, TESTBED_SPEC: specFile, CHECKPOINT_DISABLE: '1' };
@@ -36,9 +35,9 @@ const random = seededRandom(seed);
  * the phase's length here, so most kills land inside it; one that lands later kills a later phase).
  */
 const KILLS = [
-  { phase: 'ceph', withinS: 60 },
-  { phase: 'guest', withinS: 20 },
-  { phase: 'vms', withinS: 25 },
+  { phase: 'hosts', withinS: 15 },
+  { phase: 'ceph', withinS: 90 },
+  { phase: 'openstack', withinS: 150 },
 ] as const;
 
 function destroy() {
@@ -91,13 +90,29 @@ function deployAndKill(phase: string, delayS: number): Promise<Killed> {
 
 describeWhere(skip, 'a lab deploy killed at a random moment, then cdktf destroy lab', () => {
   beforeAll(() => {
-    writeFileSync(specFile, [`name: ${NAME}`, 'lab:', `  dir: ${LAB_DIR}`, '  compute_hosts: 2'].join('\n') + '\n');
+    writeFileSync(
+      specFile,
+      [
+        `name: ${NAME}`,
+        'lab:',
+        `  dir: ${LAB_DIR}`,
+        `  cache_dir: ${CACHE}`,
+        '  cidr: 10.213.83.0/24',
+        `  bridge: ${LINKS.bridge}`,
+        `  link_prefix: ${LINKS.prefix}`,
+        '  osds_per_backend: 1',
+        '  bluestore_file_gib: 4',
+        '  filestore_journal_mib: 128',
+        '  pool_pg_num: 16',
+        '  pool_size: 1',
+      ].join('\n') + '\n',
+    );
     console.log(`interrupted-deploy: seed ${seed} (TESTBED_KILL_SEED=${seed} replays these kill moments)`);
   });
 
   afterAll(() => {
     // Whatever happened, leave nothing running.
-    if (labLeftovers({ labDir: LAB_DIR, name: NAME }).length) destroy();
+    if (labLeftovers({ labDir: LAB_DIR, name: NAME, links: LINKS }).length) destroy();
   }, 600_000);
 
   for (const kill of KILLS) {
@@ -112,7 +127,7 @@ describeWhere(skip, 'a lab deploy killed at a random moment, then cdktf destroy 
       const d = destroy();
       expect(d.code, d.out.slice(-3000)).toBe(0);
       expect(d.out, 'a stack trace in the destroy output').not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
-      expect(labLeftovers({ labDir: LAB_DIR, name: NAME })).toEqual([]);
+      expect(labLeftovers({ labDir: LAB_DIR, name: NAME, links: LINKS })).toEqual([]);
     }, 1_500_000);
   }
 });

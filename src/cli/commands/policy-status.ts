@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadSpec } from '../../config/index.js';
-import { policyFiles, policyJobStatus } from '../../targets/index.js';
+import { POLICY_UNIT, policyJobStatus } from '../../targets/index.js';
 import type { Command } from '../command.js';
 
 interface PlanEvent {
@@ -11,7 +11,7 @@ interface PlanEvent {
   };
 }
 
-/** `testbed policy status`: what the lab's background policy job sees and decides. */
+/** `testbed policy status`: what the lab's policy job (the migration_policy role's service on the controller) sees and decides. */
 export const policyStatusCommand: Command = {
   name: ['policy', 'status'],
   summary: "the lab's policy job: running or not, and its last decision with every reason",
@@ -19,14 +19,14 @@ export const policyStatusCommand: Command = {
   async run({ argv, out }) {
     const { values } = parseArgs({ args: [...argv], options: { spec: { type: 'string' }, json: { type: 'boolean' } } });
     const { spec } = loadSpec(values.spec);
-    const status = policyJobStatus(spec, 200);
+    const status = await policyJobStatus(spec, 200);
     const plan = [...status.events].reverse().find((e) => e.type === 'plan') as PlanEvent | undefined;
     const errors = status.events.filter((e) => String(e.type).includes('error') || String(e.type).includes('failed'));
     if (values.json) {
-      out(JSON.stringify({ pid: status.pid ?? null, mode: status.mode, plan: plan?.plan ?? null, recentErrors: errors.slice(-5) }, null, 2));
+      out(JSON.stringify({ state: status.state, mode: status.mode, plan: plan?.plan ?? null, recentErrors: errors.slice(-5) }, null, 2));
       return;
     }
-    out(`policy job: ${status.pid ? `running (PID ${status.pid}, ${status.mode})` : 'not running'}; log ${policyFiles(spec.lab.dir).logFile}`);
+    out(`policy job: ${status.state} (${status.mode}); journal: journalctl -u ${POLICY_UNIT} in the lab's controller`);
     if (!plan) return void out('no decision yet');
     out(`last decision at ${new Date(plan.at).toISOString()}:`);
     for (const d of plan.plan.decisions) out(`  ${d.vmId.padEnd(20)} ${d.host.padEnd(10)} state ${d.state}  ${d.reason}`);

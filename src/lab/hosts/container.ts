@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execaRunner, ip, nsenter, nspawnArgs, tc, type Runner } from '../../exec/index.js';
-import { tbfArgs } from '../netns.js';
+import { tbfArgs } from './tbf.js';
 import { CONTAINER_LINK } from './host-files.js';
 import { childPids, cmdline, isOurs, logTail, spawnDetached, waitUntilGone } from './processes.js';
 

@@ -16,7 +16,7 @@
  * folder (base rootfs and the package cache's .debs) unless `purge`.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execaRunner, ip, ipJson, type Runner } from '../../exec/index.js';
 import { AptCache } from './apt-cache.js';
 import {
@@ -142,6 +142,17 @@ export class HostLab {
     return `${this.plan.prefix}-${name}`;
   }
 
+  /** The SSH files Ansible reaches the hosts with (made by `up()`). */
+  get sshFiles(): { readonly privateKeyFile: string; readonly knownHostsFile: string } {
+    return { privateKeyFile: join(this.hostsDir, 'ssh', 'id_ed25519'), knownHostsFile: this.knownHostsFile };
+  }
+
+  /** The PID (in this machine's namespace) of the host's systemd, when its container runs. */
+  leaderOf(name: string): number | undefined {
+    const root = this.rootOf(name);
+    return [readHostState(this.stateFile).hosts[name]?.leaderPid, ...leadersOf(root)].find((p) => isLeaderOf(p, root));
+  }
+
   private logOf(name: string): string {
     return join(this.hostsDir, 'logs', `${name}.log`);
   }
@@ -185,7 +196,7 @@ export class HostLab {
       runner: this.run,
       log: this.log,
     });
-    const keys = await ensureKeyPair(join(this.hostsDir, 'ssh'), this.run);
+    const keys = await ensureKeyPair(dirname(this.sshFiles.privateKeyFile), this.run);
 
     // 5. The hosts: copy, boot, link; each one's wait for systemd starts as soon as it boots.
     const bootTimeoutMs = this.props.bootTimeoutMs ?? 120_000;
@@ -300,11 +311,9 @@ export class HostLab {
 
   /** Each planned host: whether its container runs, and systemd's state in it. */
   async status(): Promise<{ name: string; running: boolean; state?: string; failedUnits?: readonly string[]; pssKib?: number }[]> {
-    const state = readHostState(this.stateFile);
     const out = [];
     for (const h of this.plan.hosts) {
-      const root = this.rootOf(h.name);
-      const leader = [state.hosts[h.name]?.leaderPid, ...leadersOf(root)].find((p) => isLeaderOf(p, root));
+      const leader = this.leaderOf(h.name);
       if (leader === undefined) {
         out.push({ name: h.name, running: false });
         continue;

@@ -15,6 +15,8 @@ export interface LabServerJson {
   readonly name: string;
   readonly status: string;
   readonly 'OS-EXT-SRV-ATTR:host'?: string | null;
+  /** libvirt's domain name on the compute (admin only). */
+  readonly 'OS-EXT-SRV-ATTR:instance_name'?: string;
   readonly 'OS-EXT-STS:task_state'?: string | null;
   readonly 'os-extended-volumes:volumes_attached'?: ReadonlyArray<{ readonly id: string }>;
   readonly fault?: { readonly message?: string; readonly details?: string };

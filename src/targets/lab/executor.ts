@@ -1,21 +1,31 @@
 /**
- * The experiments on the one-machine lab: VMs are QEMU processes in the compute namespaces with
- * their disk on an RBD image of the pool under test, migrations are src/lab/migrate.ts over the
- * tbf-shaped link, the client-side probe runs inside the controller namespace (the lab's addresses
- * exist only there), and fio runs there too, against Ceph with the RBD cache off.
+ * The experiments on the one-machine lab, through its OpenStack, as on a cloud: the migrations are
+ * the cloud executor's (`os-migrateLive` at 2.56 to a named host, followed through the migrations
+ * API, src/targets/cloud/executor.ts); the lab adds what only the owner of the computes can read.
  *
- * During a migration cell the VM under test is the only enabled server of HAProxy's `app` backend
- * (the standing VMs are put in maintenance and restored after), so the probe through HAProxy sees
- * exactly that VM's downtime.
+ * - VMs: booted from a new Cinder volume of the pool's volume type (so the disk is an RBD image in
+ *   the Filestore or the Bluestore pool), made from a Glance image of the lab's guest whose kernel
+ *   command line carries the flavor's and the load's settings (one image per flavor × load).
+ * - Each record has Nova's figures (`raw.nova`: the migration record's times, and `nova_ms`, the
+ *   client's time from the API call to the server ACTIVE on the target with no task) and QEMU's, from
+ *   libvirt's statistics of the completed job on the destination (`virsh domjobinfo --completed`):
+ *   total time, downtime, setup time, bytes, pages, iterations.
+ * - The guest checks its memory pattern and its disk ring every few seconds on its own; a migration
+ *   is verified when the guest's checks on the destination after it, and every one before, passed.
+ * - fio runs on this machine as a Ceph client of the lab (the controller's ceph.conf and admin
+ *   keyring, read through its container), with the RBD cache off.
+ * - Conditions: versions of QEMU, libvirt and Nova from a compute, of Ceph from the controller, the
+ *   migration link's tc shaping read back from the host side of a compute's veth.
+ * - Not measured yet: the client probe (the guests have no network port until the lab has Neutron's
+ *   agent), the destination's RESUME − source's STOP (libvirt owns QEMU's monitor), the switchover's
+ *   block I/O and QEMU's calc-dirty-rate.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestbedSpec } from '../../config/index.js';
-import { execaRunner, type Runner } from '../../exec/index.js';
+import { execaRunner, nsenter, type Runner } from '../../exec/index.js';
 import {
   collectLocalConditions,
-  fioEnv,
   fioPrefillArgs,
   fioRbdArgs,
   loadDirtiesMemory,
@@ -29,27 +39,35 @@ import {
   type MigrationLoad,
   type MigrationRecord,
   type ProbeGaps,
-  type ProbeSession,
   type VmHandle,
 } from '../../experiments/index.js';
-import { migrateVm, migrationPlanFor, QmpClient, runFiles, UPLINK, verifyMibFor, type GuestLoad } from '../../lab/index.js';
-import type { LbServerState } from '../../policy/index.js';
-import { labAccel, openLab, removeFromLoadBalancer, type LabContext } from './context.js';
+import {
+  bootFromVolume,
+  buildGuestImage,
+  checkPassed,
+  deleteServer,
+  ensureGlanceGuest,
+  getServer,
+  guestChecks,
+  guestLoadArgs,
+  parseDomJobInfo,
+  verificationProblem,
+  verifyMibFor,
+  type GuestCheck,
+  type GuestImage,
+  type GuestLoad,
+  type HostLab,
+} from '../../lab/index.js';
+import { sleep } from '../../policy/index.js';
+import { CloudExecutor } from '../cloud/executor.js';
+import { GUEST_VERIFY_EVERY_S as VERIFY_EVERY_S, labController, labHosts, openLabCloud, type LabCloud } from './context.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/testbed.mjs');
-
-/** The RBD image experiment VMs of `flavor` boot from (the standing VMs use `<flavor>-1`). */
-export function experimentImage(flavor: string): string {
-  return `${flavor}-2`;
-}
-
-/** The fio image of every pool (created by the ceph_pools role). */
-export const FIO_IMAGE = 'fio-1';
+const CHECKS_AFTER = 2;
 
 /**
  * The guest's load for a cell: none, or the spec's working set dirtied at its rate; with either, the
- * pattern the guest checks after every migration (experiments.verify: a share of RAM, at least the
- * working set, and a ring of disk blocks).
+ * pattern the guest checks (experiments.verify: a share of RAM, at least the working set, and a ring
+ * of disk blocks), and with `disk` the spec's random writes.
  */
 export function guestLoad(spec: TestbedSpec, ramMib: number, load: MigrationLoad): GuestLoad {
   const { memory_pct, disk_blocks } = spec.experiments.verify;
@@ -67,190 +85,226 @@ export function guestLoad(spec: TestbedSpec, ramMib: number, load: MigrationLoad
   };
 }
 
-interface LabProbe {
-  readonly child: ChildProcess;
-  readonly stdout: { text: string };
-  readonly urls: { haproxy: string; direct: string };
+/** The Glance image name of a flavor × load variant. */
+export function variantName(flavor: string, load: MigrationLoad): string {
+  return `${flavor}-${load.replace('+', '-')}`;
+}
+
+interface LabVm {
+  readonly instanceName: string;
+  /** The guest's checks seen so far (on whichever compute ran it). */
+  checks: GuestCheck[];
+}
+
+export interface LabExecutorProps {
+  readonly spec: TestbedSpec;
+  readonly runner?: Runner;
+  readonly log?: (line: string) => void;
 }
 
 export class LabExecutor implements ExperimentExecutor {
   readonly target = 'lab' as const;
+  private readonly spec: TestbedSpec;
+  private readonly run: Runner;
+  private readonly log: (line: string) => void;
+  private readonly hostLab: HostLab;
+  private readonly cloud: LabCloud;
+  private readonly nova: CloudExecutor;
+  private readonly vms = new Map<string, LabVm>();
+  private image?: GuestImage;
   private counter = 0;
-  private parked: LbServerState[] = [];
 
-  private constructor(
-    private readonly lab: LabContext,
-    private readonly runner: Runner,
-    private readonly log: (line: string) => void,
-  ) {}
-
-  static async open(spec: TestbedSpec, runner: Runner = execaRunner, log: (line: string) => void = () => {}): Promise<LabExecutor> {
-    const executor = new LabExecutor(await openLab(spec, log), runner, log);
-    await executor.pauseStandingVms('stop');
-    return executor;
+  constructor(p: LabExecutorProps) {
+    this.spec = p.spec;
+    this.run = p.runner ?? execaRunner;
+    this.log = p.log ?? (() => {});
+    this.hostLab = labHosts(p.spec);
+    this.cloud = openLabCloud(p.spec);
+    this.nova = new CloudExecutor({
+      api: this.cloud.compute,
+      namePrefix: p.spec.name,
+      linkMbit: p.spec.network.migration_bandwidth_mbit,
+      probeIntervalMs: p.spec.experiments.probe_interval_ms,
+      pollMs: 500,
+      collectConditions: () => this.collectConditions(),
+    });
   }
 
-  /** The lab's standing VMs, paused (QMP stop) while the experiments run: their vCPUs would take CPU from the VM under test on a 2-core host. */
-  private async pauseStandingVms(command: 'stop' | 'cont'): Promise<void> {
-    for (const vm of this.lab.vms.list().filter((v) => this.lab.vms.running(v) && !v.name.startsWith('x'))) {
-      const qmp = await QmpClient.connect(runFiles(this.lab.spec.lab.dir, vm.name, vm.host).qmp).catch(() => undefined);
-      if (!qmp) continue;
-      await qmp.execute(command).catch(() => undefined);
-      qmp.close();
-      this.log(`standing VM ${vm.name}: ${command === 'stop' ? 'paused for the experiments' : 'resumed'}`);
+  private leader(host: string): number {
+    const pid = this.hostLab.leaderOf(host);
+    if (pid === undefined) throw new Error(`lab: the ${host} container is not running`);
+    return pid;
+  }
+
+  private consoleLog(host: string, serverId: string): string {
+    try {
+      return readFileSync(join(this.hostLab.rootOf(host), 'var/lib/nova/instances', serverId, 'console.log'), 'utf8');
+    } catch {
+      return '';
     }
   }
 
-  async close(): Promise<void> {
-    await this.pauseStandingVms('cont');
-  }
-
-  private get spec() {
-    return this.lab.spec;
-  }
-
-  /** A runner that runs the command inside the controller namespace. */
-  private inController(): Runner {
-    const ns = this.lab.topology.controller.netns;
-    return (file, args, options) => this.runner('ip', ['netns', 'exec', ns, file, ...args], options);
+  /** Waits until the guest on `host` has printed `n` checks after `afterSeq`; returns those seen. */
+  private async checksAfter(vm: VmHandle, host: string, afterSeq: number, n: number, timeoutMs: number): Promise<GuestCheck[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const fresh = guestChecks(this.consoleLog(host, vm.id)).filter((c) => c.seq > afterSeq);
+      if (fresh.length >= n || Date.now() > deadline) return fresh;
+      await sleep(1000);
+    }
   }
 
   async hosts(): Promise<readonly string[]> {
-    return this.lab.topology.computes.map((c) => c.name);
+    // In name order, so that VMs boot on compute-1 and migrate to compute-2 first, whatever Nova's order.
+    return [...(await this.nova.hosts())].sort();
   }
 
   async bootVm(pool: string, flavor: string, load: MigrationLoad): Promise<VmHandle> {
-    const ramMib = this.lab.topology.flavorRamMib[flavor as keyof typeof this.lab.topology.flavorRamMib];
-    if (!ramMib) throw new Error(`lab: no flavor "${flavor}"; the flavors are ${Object.keys(this.lab.topology.flavorRamMib).join(', ')}`);
-    const host = this.lab.topology.computes[0]!.name;
-    const name = `x${++this.counter}-${pool}-${flavor}`
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, '-')
-      .slice(0, 31);
-    const vm = await this.lab.vms.boot({
-      name,
-      host,
-      flavor,
-      ramMib,
-      disk: { kind: 'rbd', pool, image: experimentImage(flavor), conf: this.lab.cephConf },
-      load: guestLoad(this.spec, ramMib, load),
-    });
-    // Only this VM serves the application while it is measured.
-    const servers = await this.lab.lb.readBack().catch(() => [] as LbServerState[]);
-    this.parked = servers.filter((s) => s.backend === this.lab.backend && s.admin !== 'maint');
-    for (const s of this.parked) await this.lab.lb.drain({ backend: s.backend, server: s.server }).catch(() => {});
-    await this.lab.lb.addServer({ backend: this.lab.backend, server: name }, vm.address.split('/')[0]!, 80, this.spec.policy.weights.w2);
-    return { id: name, host, pool, flavor, load };
-  }
-
-  async migrate(vm: VmHandle, _source: string, request: MigrateRequest): Promise<MigrationRecord> {
-    return migrateVm({
-      vms: this.lab.vms,
-      name: vm.id,
-      target: request.target,
-      settings: this.spec.live_migration,
-      linkMbit: this.spec.network.migration_bandwidth_mbit,
-      rep: request.rep,
-      load: vm.load,
-      diskWindowS: this.spec.experiments.disk_load.window_s,
+    const f = this.spec.flavors[flavor as keyof TestbedSpec['flavors']];
+    if (!f) throw new Error(`lab: no flavor "${flavor}"; the flavors are ${Object.keys(this.spec.flavors).join(', ')}`);
+    this.image ??= await buildGuestImage({ labDir: this.spec.lab.dir, log: this.log });
+    const variant = variantName(flavor, load);
+    const glance = await ensureGlanceGuest({
+      client: this.cloud.client,
+      image: this.image,
+      variants: [{ name: variant, args: guestLoadArgs(guestLoad(this.spec, f.lab_ram_mib, load), VERIFY_EVERY_S) }],
       log: this.log,
     });
-  }
-
-  async startProbe(vm: VmHandle): Promise<ProbeSession> {
-    const address = this.lab.vms.get(vm.id).address.split('/')[0]!;
-    const urls = { haproxy: `http://${this.lab.topology.controller.ip}/`, direct: `http://${address}/` };
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        this.lab.topology.controller.netns,
-        process.execPath,
-        CLI,
-        'experiment',
-        'probe',
-        '--url',
-        urls.haproxy,
-        '--url',
-        urls.direct,
-        '--interval-ms',
-        String(this.spec.experiments.probe_interval_ms),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const stdout = { text: '' };
-    child.stdout!.on('data', (d: Buffer) => (stdout.text += d.toString()));
-    // Wait until it probes (node + tsx take a moment to start).
-    await new Promise<void>((resolveStarted, reject) => {
-      const timer = setTimeout(() => reject(new Error('the probe did not start within 30 s')), 30_000);
-      child.stderr!.on('data', (d: Buffer) => {
-        if (d.toString().includes('probing')) {
-          clearTimeout(timer);
-          resolveStarted();
-        }
-      });
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the probe exited with code ${code}`));
-      });
+    const [host] = await this.hosts();
+    const name = `${this.spec.name}-x${++this.counter}-${pool}-${flavor}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    const t0 = Date.now();
+    const server = await bootFromVolume(this.cloud.client, {
+      name,
+      flavor,
+      imageId: glance.disks[variant]!,
+      volumeType: pool,
+      host,
+      metadata: { 'testbed-experiment': `run/${pool}/${flavor}`, 'testbed-load': load },
     });
-    const probe: LabProbe = { child, stdout, urls };
-    return probe;
+    const handle: VmHandle = { id: server.id, host: host!, pool, flavor, load };
+    const json = await getServer(this.cloud.client, server.id);
+    this.vms.set(server.id, { instanceName: json['OS-EXT-SRV-ATTR:instance_name'] ?? '', checks: [] });
+    // It serves once the guest has filled its pattern and checked it once.
+    const first = await this.checksAfter(handle, host!, 0, 1, 300_000);
+    if (!first.length) throw new Error(`lab: ${name} (${server.id}) is ACTIVE but its guest printed no check within 300 s`);
+    this.vms.get(server.id)!.checks = first;
+    this.log(`${name}: ACTIVE on ${host} in ${((Date.now() - t0) / 1000).toFixed(1)} s, first check ${checkPassed(first[0]!) ? 'ok' : 'FAILED'}`);
+    return handle;
   }
 
-  async stopProbe(session: ProbeSession): Promise<ProbeGaps> {
-    const { child, stdout, urls } = session as LabProbe;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    await exited;
-    const results = JSON.parse(stdout.text.trim().split('\n').pop() || '{}') as Record<string, { longest_gap_ms: number | null }>;
-    const gap = (url: string) => results[url]?.longest_gap_ms ?? Number.NaN;
-    return { haproxy_ms: gap(urls.haproxy), direct_ms: gap(urls.direct) };
+  async migrate(vm: VmHandle, source: string, request: MigrateRequest): Promise<MigrationRecord> {
+    const state = this.vms.get(vm.id);
+    const before = guestChecks(this.consoleLog(source, vm.id));
+    const lastBefore = before.at(-1)?.seq ?? 0;
+    const t0 = Date.now();
+    const record = await this.nova.migrate(vm, source, request);
+    if (record.status !== 'completed') return { ...record, raw: { nova: record.raw } };
+    // Nova's time: the API call until the server is ACTIVE on the target with no task left.
+    let novaMs = Number.NaN;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(250)) {
+      const s = await getServer(this.cloud.client, vm.id);
+      if (s.status === 'ACTIVE' && s['OS-EXT-SRV-ATTR:host'] === request.target && !s['OS-EXT-STS:task_state']) {
+        novaMs = Date.now() - t0;
+        break;
+      }
+    }
+    // QEMU's figures, from libvirt on the destination.
+    const jobText = state?.instanceName
+      ? await nsenter(this.leader(request.target), 'virsh', ['-c', 'qemu:///system', 'domjobinfo', '--completed', state.instanceName], {
+          timeoutMs: 30_000,
+        })
+          .then((r) => r.stdout)
+          .catch((e: Error) => `error: ${e.message}`)
+      : 'error: no instance name';
+    const job = parseDomJobInfo(jobText);
+    // The guest's own checks: every one before, and two after, on the destination.
+    const after = await this.checksAfter(vm, request.target, lastBefore, CHECKS_AFTER, (CHECKS_AFTER + 2) * VERIFY_EVERY_S * 1000 + 30_000);
+    const verified = before.length > 0 && after.length >= CHECKS_AFTER && [...before, ...after].every(checkPassed);
+    if (state) state.checks = [...before, ...after];
+    const lastAfter = after.at(-1);
+    const nan = Number.NaN;
+    return {
+      ...record,
+      ...(verified
+        ? {}
+        : {
+            reason: `the guest's checks: ${before.length} before, ${after.length} after the migration; ${[...before, ...after].map((c) => verificationProblem(c.verification)).find((p) => p !== undefined) ?? 'too few checks'}`,
+          }),
+      total_ms: job.timeElapsedMs ?? nan,
+      setup_ms: job.setupMs ?? nan,
+      downtime_ms: job.downtimeMs ?? nan,
+      downtime_real_ms: nan,
+      transferred_bytes: job.dataProcessedBytes ?? nan,
+      normal_pages: job.normalPages ?? nan,
+      zero_pages: job.constantPages ?? nan,
+      iterations: job.iterations ?? nan,
+      nova_ms: novaMs,
+      nova_record_ms: record.total_ms,
+      pattern_verified: verified,
+      verified_pages: lastAfter?.verification.memPages ?? 0,
+      verified_blocks: lastAfter?.verification.diskBlocks ?? 0,
+      ...(loadWritesDisk(vm.load) ? { verified_load_blocks: lastAfter?.verification.loadBlocks ?? 0 } : {}),
+      dirty_rate_calc_problem:
+        'not measured in the lab under Nova yet: libvirt owns the QEMU monitor (calc-dirty-rate through virsh qemu-monitor-command is to come)',
+      raw: { nova: record.raw, libvirt: job.fields, guest_checks: { before: before.length, after } },
+    };
+  }
+
+  async startProbe(): Promise<unknown> {
+    return {};
+  }
+
+  async stopProbe(): Promise<ProbeGaps> {
+    // The guests have no network port yet (no Neutron agent in the lab): nothing to probe.
+    return { haproxy_ms: Number.NaN, direct_ms: Number.NaN };
   }
 
   async destroyVm(vm: VmHandle): Promise<void> {
-    await removeFromLoadBalancer(this.lab, vm.id, this.log);
-    for (const s of this.parked) await this.lab.lb.ready({ backend: s.backend, server: s.server }).catch(() => {});
-    this.parked = [];
-    await this.lab.vms.stop(vm.id);
+    await deleteServer(this.cloud.client, vm.id);
+    this.vms.delete(vm.id);
+  }
+
+  /** fio's environment: the controller's ceph.conf and admin keyring, read through its container's root. */
+  private fioEnv(): Record<string, string> {
+    const root = `/proc/${this.leader(labController(this.hostLab).name)}/root/etc/ceph`;
+    return { CEPH_CONF: `${root}/ceph.conf`, CEPH_ARGS: `--rbd_cache=false --keyring=${root}/ceph.client.admin.keyring` };
   }
 
   async prefillFio(pool: string): Promise<void> {
-    await runFio(this.inController(), fioPrefillArgs({ pool, image: FIO_IMAGE, clientName: 'admin' }), fioEnv(this.lab.cephConf));
+    await runFio(this.run, fioPrefillArgs({ pool, image: 'fio-1', clientName: 'admin' }), this.fioEnv());
   }
 
-  async runFio(pool: string, job: FioJobKind, _repeat: number): Promise<string> {
-    return runFio(
-      this.inController(),
-      fioRbdArgs({ pool, image: FIO_IMAGE, clientName: 'admin' }, job, this.spec.experiments.fio),
-      fioEnv(this.lab.cephConf),
-    );
+  async runFio(pool: string, job: FioJobKind): Promise<string> {
+    return runFio(this.run, fioRbdArgs({ pool, image: 'fio-1', clientName: 'admin' }, job, this.spec.experiments.fio), this.fioEnv());
   }
 
   async collectConditions(): Promise<Conditions> {
-    const compute = this.lab.topology.computes[0]!;
-    const tc = await this.runner('ip', ['netns', 'exec', compute.netns, 'tc', 'qdisc', 'show', 'dev', UPLINK], {}).catch(() => undefined);
+    const compute = this.hostLab.plan.hosts.find((h) => h.role === 'compute')!;
+    const controller = labController(this.hostLab);
+    const tc = await this.run('tc', ['qdisc', 'show', 'dev', compute.hostLink], {}).catch(() => undefined);
+    // QEMU, libvirt and Nova as a compute has them, Ceph as the controller has it; the rest from this machine.
+    const inside: Record<string, string> = {
+      'qemu-system-x86_64': compute.name,
+      libvirtd: compute.name,
+      'nova-compute': compute.name,
+      ceph: controller.name,
+    };
+    const runner: Runner = (file, args, options) =>
+      inside[file] ? nsenter(this.leader(inside[file]!), file, args, options) : this.run(file, args, options);
     return collectLocalConditions({
-      runner: this.runner,
+      runner,
       spec: this.spec,
       target: 'lab',
-      accel: labAccel(this.spec),
+      accel: 'tcg',
       link: { mbit: this.spec.network.migration_bandwidth_mbit, shaping: (tc && parseTbf(tc.stdout)) ?? 'not read back' },
-      migration: {
-        ...this.spec.live_migration,
-        // What the lab's QMP driver does with these settings, as Nova's libvirt driver would, per flavor's lab RAM.
-        nova_schedule: Object.fromEntries(
-          Object.entries(this.lab.topology.flavorRamMib).map(([flavor, ramMib]) => [
-            flavor,
-            { ram_mib: ramMib, ...migrationPlanFor(this.spec.live_migration, ramMib) },
-          ]),
-        ),
-        'max-bandwidth': this.spec.live_migration.bandwidth_mib > 0 ? this.spec.live_migration.bandwidth_mib * 1048576 : 1e11,
-        verify: { ...this.spec.experiments.verify, disk_ops_s: 20 },
-        disk_load: { ...this.spec.experiments.disk_load, block_kib: 4, pattern: 'random writes' },
-      },
-      notes: [`lab: ${this.lab.topology.computes.length} compute namespaces, VMs on RBD images of the pool under test`],
+      migration: { ...this.spec.live_migration, verify: { ...this.spec.experiments.verify, every_s: VERIFY_EVERY_S } },
+      notes: [
+        `lab: OpenStack on ${this.hostLab.plan.hosts.length} container hosts; Nova live migration (os-migrateLive 2.56) between ${this.hostLab.plan.hosts.filter((h) => h.role === 'compute').length} computes, libvirt virt_type qemu (TCG); VMs boot from Cinder volumes (RBD) of the pool under test`,
+        "lab: total, setup and downtime are QEMU's, from libvirt's completed-job statistics on the destination; nova_ms is the API call until ACTIVE on the target",
+        "lab: no client probe yet (the guests have no network port until the lab runs Neutron's agent)",
+      ],
     });
   }
+
+  async close(): Promise<void> {}
 }

@@ -2,15 +2,15 @@
  * The lab's phases, in order: the one list that the LabStack (one `terraform_data` resource per
  * phase, running `testbed lab <name> up`, and `down` on destroy, in reverse order), the hashes that
  * re-run a phase and the `testbed lab <name>` commands read.
+ *
+ * The lab makes hosts (preflight, hosts); from there on it is configured as a cloud is, by site.yml
+ * over SSH, one phase per tag, and the guest goes to Glance.
  */
-import { cephPhase } from './phases/ceph.js';
 import { guestPhase } from './phases/guest.js';
-import { haproxyPhase } from './phases/haproxy.js';
 import { hostsPhase } from './phases/hosts.js';
 import type { LabPhase } from './phases/phase.js';
-import { policyPhase } from './phases/policy.js';
 import { preflightPhase } from './phases/preflight.js';
-import { vmsPhase } from './phases/vms.js';
+import { sitePhase } from './phases/site.js';
 
 export interface LabPhaseEntry {
   /** The LabStack's construct id (it names the Terraform resource: renaming it replaces the phase). */
@@ -25,59 +25,51 @@ export interface LabPhaseEntry {
 
 /** The phases' own code and the lab's wiring, a source of every phase. */
 const WIRING = ['src/targets/lab/phases', 'src/targets/lab/context.ts', 'src/targets/lab/registry.ts'];
-
-const ON_HOSTS: readonly LabPhaseEntry[] = [
-  {
-    id: 'Ceph',
-    name: 'ceph',
-    description: 'Ceph: mon, mgr, Filestore and Bluestore OSDs, pools and RBD images (playbooks, tag ceph)',
-    sources: ['templates', 'playbooks', 'src/render', ...WIRING],
-    implementation: cephPhase,
-  },
-  {
-    id: 'GuestImage',
-    name: 'guest',
-    description: 'the guest kernel and initramfs, built offline',
-    sources: ['guest', 'src/lab', ...WIRING],
-    implementation: guestPhase,
-  },
-  {
-    id: 'LoadBalancer',
-    name: 'haproxy',
-    description: 'HAProxy in the controller namespace, in front of the VMs',
-    sources: ['templates', 'src/render', ...WIRING],
-    implementation: haproxyPhase,
-  },
-  {
-    id: 'Vms',
-    name: 'vms',
-    description: 'one small VM per pool, booted from RBD in the compute namespaces, added to HAProxy',
-    sources: ['src/lab', ...WIRING],
-    implementation: vmsPhase,
-  },
-  {
-    id: 'PolicyJob',
-    name: 'policy',
-    description: 'the migration-policy job, as a background service',
-    sources: ['src/policy', 'src/targets/drivers.ts', ...WIRING],
-    implementation: policyPhase,
-  },
-];
+const SITE = ['templates', 'playbooks', 'src/render', 'src/lab/hosts/site-inventory.ts', ...WIRING];
 
 export const LAB_PHASES: readonly LabPhaseEntry[] = [
   {
     id: 'Preflight',
     name: 'preflight',
-    description: 'check root, disk, packages and the QEMU version (installs what is missing)',
+    description: 'check root, disk and the Debian packages (installs what is missing)',
     sources: WIRING,
     implementation: preflightPhase,
   },
   {
     id: 'Hosts',
     name: 'hosts',
-    description: 'network namespaces, the shared bridge and the shaped links',
-    sources: ['src/lab', ...WIRING],
-    implementation: hostsPhase(ON_HOSTS),
+    description:
+      'Debian 12 container hosts (systemd-nspawn) on the lab bridge: controller and computes, the package cache, SSH, shaped compute links',
+    sources: ['src/lab/hosts', ...WIRING],
+    implementation: hostsPhase,
   },
-  ...ON_HOSTS,
+  {
+    id: 'Ceph',
+    name: 'ceph',
+    description: 'Ceph on the controller: mon, mgr, Filestore and Bluestore OSDs on files, pools by device class (site.yml, tag ceph)',
+    sources: SITE,
+    implementation: sitePhase('ceph', ['ceph']),
+  },
+  {
+    id: 'OpenStack',
+    name: 'openstack',
+    description:
+      'OpenStack Zed: Keystone, Glance, Placement, Nova, Neutron, Cinder; nova-compute and libvirt on the computes; HAProxy (site.yml, tag openstack)',
+    sources: SITE,
+    implementation: sitePhase('openstack', ['openstack']),
+  },
+  {
+    id: 'GuestImage',
+    name: 'guest',
+    description: "the guest kernel and initramfs, built offline, in the lab's Glance",
+    sources: ['guest', 'src/lab/guest-image.ts', 'src/lab/kernel-modules.ts', 'src/lab/cpio.ts', 'src/lab/openstack', ...WIRING],
+    implementation: guestPhase,
+  },
+  {
+    id: 'PolicyJob',
+    name: 'policy',
+    description: "the migration-policy job as a systemd service on the controller, against the lab's Nova and HAProxy (site.yml, tag policy)",
+    sources: [...SITE, 'src/policy'],
+    implementation: sitePhase('policy', ['policy']),
+  },
 ];

@@ -1,7 +1,6 @@
 import { testbedSpecSchema } from '../../../src/config/schema.js';
-import { guestLoad } from '../../../src/targets/lab/executor.js';
-import { kernelCommandLine } from '../../../src/lab/qemu.js';
-import { withVerifyDefaults } from '../../../src/lab/vms.js';
+import { guestLoadArgs } from '../../../src/lab/openstack/guest-args.js';
+import { guestLoad, variantName } from '../../../src/targets/lab/executor.js';
 
 describe("the lab executor's guest load", () => {
   const spec = testbedSpecSchema.parse({});
@@ -24,45 +23,24 @@ describe("the lab executor's guest load", () => {
     // THEN `disk` writes without dirtying memory, and `memory+disk` does both
     expect(guestLoad(spec, 256, 'disk')).toEqual({ wsMib: 0, rateMibS: 0, diskOpsS: 20, verifyMib: 64, diskBlocks: 256, diskLoad: disk });
     expect(guestLoad(spec, 256, 'memory+disk')).toMatchObject({ wsMib: 128, rateMibS: 64, diskLoad: disk });
-    // AND the guest gets them on its kernel command line
+    // AND the guest gets them on its kernel command line (the Glance image's os_command_line)
     const fsync = testbedSpecSchema.parse({ experiments: { disk_load: { iops: 50, queue_depth: 1, mode: 'fsync', region_mib: 8 } } });
-    const cmdline = kernelCommandLine({
-      name: 'vm',
-      index: 0,
-      flavor: 'small',
-      ramMib: 256,
-      vcpus: 1,
-      disk: { kind: 'file', path: '/d' },
-      load: guestLoad(fsync, 256, 'disk'),
-      address: '10.0.0.1/24',
-      mac: '52:54:00:00:00:01',
-    });
-    expect(cmdline).toContain(' tb.dl_iops=50 tb.dl_qd=1 tb.dl_mode=fsync tb.dl_region_mib=8');
-    expect(
-      kernelCommandLine({
-        ...{ name: 'vm', index: 0, flavor: 'small', ramMib: 256, vcpus: 1 },
-        disk: { kind: 'file', path: '/d' },
-        load: guestLoad(spec, 256, 'none'),
-        address: '10.0.0.1/24',
-        mac: '52:54:00:00:00:01',
-      }),
-    ).not.toContain('tb.dl_');
+    expect(guestLoadArgs(guestLoad(fsync, 256, 'disk'), 4)).toContain(' tb.dl_iops=50 tb.dl_qd=1 tb.dl_mode=fsync tb.dl_region_mib=8');
+    expect(guestLoadArgs(guestLoad(spec, 256, 'none'), 4)).not.toContain('tb.dl_');
   });
 
-  it('passes the pattern size and the ring to the guest on its kernel command line, with the same defaults for VMs booted outside an experiment', () => {
-    const load = withVerifyDefaults({ wsMib: 0, rateMibS: 0, diskOpsS: 20 }, 2048);
-    expect(load).toEqual(guestLoad(spec, 2048, 'none'));
-    const cmdline = kernelCommandLine({
-      name: 'vm',
-      index: 0,
-      flavor: 'xlarge',
-      ramMib: 2048,
-      vcpus: 1,
-      disk: { kind: 'file', path: '/d' },
-      load,
-      address: '10.0.0.1/24',
-      mac: '52:54:00:00:00:01',
-    });
-    expect(cmdline).toContain(' tb.verify_mib=512 tb.disk_blocks=256');
+  it('passes the pattern size, the ring and the check period to the guest on its kernel command line', () => {
+    expect(guestLoadArgs(guestLoad(spec, 2048, 'none'), 4)).toBe(
+      'tb.ws_mib=0 tb.rate_mib_s=0 tb.disk_ops_s=20 tb.verify_mib=512 tb.disk_blocks=256 tb.verify_every_s=4',
+    );
+  });
+
+  it('names one Glance image per flavor and load', () => {
+    expect(['none', 'memory', 'disk', 'memory+disk'].map((l) => variantName('xlarge', l as 'none'))).toEqual([
+      'xlarge-none',
+      'xlarge-memory',
+      'xlarge-disk',
+      'xlarge-memory-disk',
+    ]);
   });
 });
