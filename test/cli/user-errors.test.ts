@@ -34,7 +34,6 @@ const dir = mkdtempSync(join(tmpdir(), 'cli-errors-'));
 const labDir = join(dir, 'lab');
 const labSpec = join(dir, 'lab.yaml');
 writeFileSync(labSpec, `lab:\n  dir: ${labDir}\n`);
-// One VM record, as src/lab/vms.ts writes it, so that only the target host is wrong.
 const bomb = join(dir, 'bomb.yaml');
 writeFileSync(
   bomb,
