@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execaRunner, ToolFailedError, type Runner } from '../../../exec/index.js';
+import { labHosts } from '../context.js';
 import { LabPhaseError, type LabPhase, type PhaseContext } from './phase.js';
 
 /** Marks lab.dir as the lab's, so that destroy removes only a folder the lab made. */
@@ -241,8 +242,11 @@ export const preflightPhase: LabPhase = {
     );
   },
   async down({ spec, log }) {
-    // The last phase to go: every other phase has stopped its processes and released its mounts,
-    // so the lab's data goes too. Only a folder that the preflight marked as the lab's is removed.
+    // The last phase to go. A deploy killed while the hosts came up has no hosts resource in
+    // Terraform's state, so destroy never runs the hosts' down: their down (idempotent, from the plan
+    // and the hosts' own state file) runs here first, so that the containers, links and bridge go too.
+    await labHosts(spec, log).down();
+    // Then the lab's data. Only a folder that the preflight marked as the lab's is removed.
     if (!existsSync(join(spec.lab.dir, LAB_MARKER))) return;
     rmSync(spec.lab.dir, { recursive: true, force: true });
     log(`removed ${spec.lab.dir}`);
