@@ -18,13 +18,6 @@ import { HostLab, labHostsRender, writeSiteInventory, type PlannedHost } from '.
 import { HaproxyLoadBalancer, loadCredentials, NovaClient, NovaComputeApi, type OpenStackCredentials } from '../../policy/index.js';
 import { defaultOutDir, renderTestbed } from '../../render/index.js';
 
-/** The accelerator of the lab's VMs: libvirt's `virt_type = qemu` (TCG). The containers get no /dev/kvm. */
-export type LabAccel = 'tcg';
-
-export function labAccel(_spec: TestbedSpec): LabAccel {
-  return 'tcg';
-}
-
 /** The lab's host layer for this spec (nothing runs until `up()`). */
 export function labHosts(spec: TestbedSpec, log: (line: string) => void = () => {}): HostLab {
   return new HostLab({
