@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { seededRandom } from '../../src/util/seeded-random.js';
 import { describeWhere, missingFor } from '../support/requirements.js';
+import { smallLabSpec } from './support/lab-spec.js';
 import { labLeftovers } from './support/leftovers.js';
 
 const skip = missingFor(['systemd-nspawn', 'debootstrap', 'apt-cacher-ng', 'nsenter', 'ssh-keygen', 'ssh', 'ansible-playbook', 'ip']);
 
 const NAME = 'tb-kill';
 const LAB_DIR = '/var/tmp/tb-kill-lab';
-const CACHE = process.env.TESTBED_HOSTS_TEST_CACHE ?? '/var/tmp/testbed-hosts-test-cache';
 const LINKS = { bridge: 'tbkibr0', prefix: 'tbki' } as const;
 const dir = mkdtempSync(join(tmpdir(), 'tb-kill-'));
 const specFile = join(dir, 'kill.yaml');
@@ -90,23 +90,7 @@ function deployAndKill(phase: string, delayS: number): Promise<Killed> {
 
 describeWhere(skip, 'a lab deploy killed at a random moment, then cdktf destroy lab', () => {
   beforeAll(() => {
-    writeFileSync(
-      specFile,
-      [
-        `name: ${NAME}`,
-        'lab:',
-        `  dir: ${LAB_DIR}`,
-        `  cache_dir: ${CACHE}`,
-        '  cidr: 10.213.83.0/24',
-        `  bridge: ${LINKS.bridge}`,
-        `  link_prefix: ${LINKS.prefix}`,
-        '  osds_per_backend: 1',
-        '  bluestore_file_gib: 4',
-        '  filestore_journal_mib: 128',
-        '  pool_pg_num: 16',
-        '  pool_size: 1',
-      ].join('\n') + '\n',
-    );
+    writeFileSync(specFile, smallLabSpec({ name: NAME, labDir: LAB_DIR, cidr: '10.213.83.0/24', links: LINKS }));
     console.log(`interrupted-deploy: seed ${seed} (TESTBED_KILL_SEED=${seed} replays these kill moments)`);
   });
 

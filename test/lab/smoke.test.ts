@@ -24,12 +24,12 @@ import { nsenter } from '../../src/exec/nspawn.js';
 import { bootFromVolume, deleteServer } from '../../src/lab/openstack/servers.js';
 import { labHosts, openLabCloud } from '../../src/targets/lab/context.js';
 import { describeWhere, missingFor } from '../support/requirements.js';
+import { HOSTS_TEST_CACHE as CACHE, smallLabSpec } from './support/lab-spec.js';
 import { labLeftovers } from './support/leftovers.js';
 import { failuresOf, recapOf, runSite } from './support/site-run.js';
 
 const skip = missingFor(['systemd-nspawn', 'debootstrap', 'apt-cacher-ng', 'nsenter', 'ssh-keygen', 'ssh', 'ansible-playbook', 'ip', 'gcc', 'fio']);
 
-const CACHE = process.env.TESTBED_HOSTS_TEST_CACHE ?? '/var/tmp/testbed-hosts-test-cache';
 const NAME = 'tb-smoke';
 const LAB_DIR = '/var/tmp/tb-smoke-lab';
 const LINKS = { bridge: 'tbsmbr0', prefix: 'tbsm' } as const;
@@ -71,25 +71,14 @@ describeWhere(skip, 'the lab, end to end: cdktf deploy lab (OpenStack on contain
   beforeAll(() => {
     writeFileSync(
       specFile,
-      [
-        `name: ${NAME}`,
-        'lab:',
-        `  dir: ${LAB_DIR}`,
-        `  cache_dir: ${CACHE}`,
-        '  cidr: 10.213.82.0/24',
-        `  bridge: ${LINKS.bridge}`,
-        `  link_prefix: ${LINKS.prefix}`,
-        '  osds_per_backend: 1',
-        '  bluestore_file_gib: 4',
-        '  filestore_journal_mib: 128',
-        '  pool_pg_num: 16',
-        '  pool_size: 1',
+      smallLabSpec({
+        name: NAME,
+        labDir: LAB_DIR,
+        cidr: '10.213.82.0/24',
+        links: LINKS,
         // The policy job samples every 10 s, so it sees each experiment server at least twice.
-        'policy:',
-        '  sample_period_s: 10',
-        'experiments:',
-        '  fio: { image_size_gb: 1, runtime_s: 3, ramp_s: 1, repeats: 3 }',
-      ].join('\n') + '\n',
+        extra: ['policy:', '  sample_period_s: 10', 'experiments:', '  fio: { image_size_gb: 1, runtime_s: 3, ramp_s: 1, repeats: 3 }'],
+      }),
     );
   });
 

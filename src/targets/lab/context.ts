@@ -128,7 +128,8 @@ export interface PolicyJobStatus {
 /** The installed policy job, as the controller's systemd and journal tell. */
 export async function policyJobStatus(spec: TestbedSpec, last = 20, runner: Runner = execaRunner): Promise<PolicyJobStatus> {
   const mode = spec.lab.policy_job;
-  const pid = labHosts(spec).leaderOf(labController(labHosts(spec)).name);
+  const hosts = labHosts(spec);
+  const pid = hosts.leaderOf(labController(hosts).name);
   if (pid === undefined) return { state: 'no controller', mode, events: [] };
   const state = (await nsenter(pid, 'systemctl', ['is-active', POLICY_UNIT], { okExitCodes: [3, 4] }, runner)).stdout.trim();
   const journal = (

@@ -90,12 +90,6 @@ export function variantName(flavor: string, load: MigrationLoad): string {
   return `${flavor}-${load.replace('+', '-')}`;
 }
 
-interface LabVm {
-  readonly instanceName: string;
-  /** The guest's checks seen so far (on whichever compute ran it). */
-  checks: GuestCheck[];
-}
-
 export interface LabExecutorProps {
   readonly spec: TestbedSpec;
   readonly runner?: Runner;
@@ -110,7 +104,8 @@ export class LabExecutor implements ExperimentExecutor {
   private readonly hostLab: HostLab;
   private readonly cloud: LabCloud;
   private readonly nova: CloudExecutor;
-  private readonly vms = new Map<string, LabVm>();
+  /** Server id -> libvirt's domain name (`OS-EXT-SRV-ATTR:instance_name`), for its job statistics. */
+  private readonly domains = new Map<string, string>();
   private image?: GuestImage;
   private counter = 0;
 
@@ -182,18 +177,15 @@ export class LabExecutor implements ExperimentExecutor {
       metadata: { 'testbed-experiment': `run/${pool}/${flavor}`, 'testbed-load': load },
     });
     const handle: VmHandle = { id: server.id, host: host!, pool, flavor, load };
-    const json = await getServer(this.cloud.client, server.id);
-    this.vms.set(server.id, { instanceName: json['OS-EXT-SRV-ATTR:instance_name'] ?? '', checks: [] });
-    // It serves once the guest has filled its pattern and checked it once.
+    this.domains.set(server.id, server['OS-EXT-SRV-ATTR:instance_name'] ?? '');
     const first = await this.checksAfter(handle, host!, 0, 1, 300_000);
     if (!first.length) throw new Error(`lab: ${name} (${server.id}) is ACTIVE but its guest printed no check within 300 s`);
-    this.vms.get(server.id)!.checks = first;
     this.log(`${name}: ACTIVE on ${host} in ${((Date.now() - t0) / 1000).toFixed(1)} s, first check ${checkPassed(first[0]!) ? 'ok' : 'FAILED'}`);
     return handle;
   }
 
   async migrate(vm: VmHandle, source: string, request: MigrateRequest): Promise<MigrationRecord> {
-    const state = this.vms.get(vm.id);
+    const domain = this.domains.get(vm.id);
     const before = guestChecks(this.consoleLog(source, vm.id));
     const lastBefore = before.at(-1)?.seq ?? 0;
     const t0 = Date.now();
@@ -209,8 +201,8 @@ export class LabExecutor implements ExperimentExecutor {
       }
     }
     // QEMU's figures, from libvirt on the destination.
-    const jobText = state?.instanceName
-      ? await nsenter(this.leader(request.target), 'virsh', ['-c', 'qemu:///system', 'domjobinfo', '--completed', state.instanceName], {
+    const jobText = domain
+      ? await nsenter(this.leader(request.target), 'virsh', ['-c', 'qemu:///system', 'domjobinfo', '--completed', domain], {
           timeoutMs: 30_000,
         })
           .then((r) => r.stdout)
@@ -220,7 +212,6 @@ export class LabExecutor implements ExperimentExecutor {
     // The guest's own checks: every one before, and two after, on the destination.
     const after = await this.checksAfter(vm, request.target, lastBefore, CHECKS_AFTER, (CHECKS_AFTER + 2) * VERIFY_EVERY_S * 1000 + 30_000);
     const verified = before.length > 0 && after.length >= CHECKS_AFTER && [...before, ...after].every(checkPassed);
-    if (state) state.checks = [...before, ...after];
     const lastAfter = after.at(-1);
     const nan = Number.NaN;
     return {
@@ -261,7 +252,7 @@ export class LabExecutor implements ExperimentExecutor {
 
   async destroyVm(vm: VmHandle): Promise<void> {
     await deleteServer(this.cloud.client, vm.id);
-    this.vms.delete(vm.id);
+    this.domains.delete(vm.id);
   }
 
   /** fio's environment: the controller's ceph.conf and admin keyring, read through its container's root. */
@@ -305,6 +296,4 @@ export class LabExecutor implements ExperimentExecutor {
       ],
     });
   }
-
-  async close(): Promise<void> {}
 }
