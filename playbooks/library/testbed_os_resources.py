@@ -3,7 +3,7 @@
 """Ansible module: the testbed's OpenStack resources, made idempotent in one process.
 
 One keystoneauth1 session does what about 45 `openstack` CLI calls did (each CLI start costs 2-4 s
-on two cores): the service project, the service users with the admin role, the services and their
+on two cores): the service project, the service users with the admin and service roles, the services and their
 endpoints, then Nova's flavors and Cinder's volume types. Each section is optional, so the role
 calls it once Keystone answers (identity) and again once Nova and Cinder do (resources).
 """
@@ -29,7 +29,7 @@ options:
     type: list
     elements: dict
     default: []
-    description: "[{name, password}]: service users, each given the admin role on the service project"
+    description: "[{name, password}]: service users, each given the admin and service roles on the service project (service is created if missing)"
   services:
     type: list
     elements: dict
@@ -62,6 +62,8 @@ except ImportError:  # pragma: no cover - reported by the module
     HAS_KEYSTONEAUTH = False
 
 INTERFACES = ("public", "internal", "admin")
+# The roles each service user gets on the service project (see Resources.users).
+SERVICE_USER_ROLES = ("admin", "service")
 # Debian runs the APIs under uwsgi with --http-socket, which resets a connection now and then.
 RETRY = {"connect_retries": 5, "status_code_retries": 5, "retriable_status_codes": [502, 503, 504]}
 
@@ -143,12 +145,25 @@ class Resources:
         except ks_exc.Unauthorized:
             return False
 
+    def role(self, name, create):
+        """The role's id; a missing one is created when `create` (None in check mode)."""
+        found = self.one(self.call("GET", "/roles?name=%s" % name)["roles"], "role " + name)
+        if found:
+            return found["id"]
+        if not create:
+            self.m.fail_json(msg="Keystone has no role %s: was keystone-manage bootstrap run?" % name)
+        if self.change("role %s" % name):
+            return self.call("POST", "/roles", json={"role": {"name": name}})["role"]["id"]
+        return None
+
     def users(self, project_id):
         if not self.p["users"]:
             return
-        admin_role = self.one(self.call("GET", "/roles?name=admin")["roles"], "role admin")
-        if not admin_role:
-            self.m.fail_json(msg="Keystone has no role admin: was keystone-manage bootstrap run?")
+        # admin: what the services' policies expect of their own users. service: Cinder refuses
+        # Nova's detach of an attachment Nova uses (OSSA-2023-003) unless the request carries a
+        # service token whose roles include [keystone_authtoken] service_token_roles (default
+        # "service"); keystone-manage bootstrap makes only admin, member and reader.
+        roles = {name: self.role(name, create=(name != "admin")) for name in SERVICE_USER_ROLES}
         for u in self.p["users"]:
             found = self.one(self.call("GET", "/users?domain_id=default&name=%s" % u["name"])["users"], "user " + u["name"])
             if not found:
@@ -158,15 +173,17 @@ class Resources:
             elif not self.password_works(u["name"], u["password"]):
                 if self.change("password of user %s" % u["name"]):
                     self.call("PATCH", "/users/%s" % found["id"], json={"user": {"password": u["password"]}})
-            if not found or not project_id:
-                self.change("admin role of %s on %s" % (u["name"], self.p["project"]))
-                continue
-            path = "/projects/%s/users/%s/roles/%s" % (project_id, found["id"], admin_role["id"])
-            has = self.s.request(
-                path, "HEAD", raise_exc=False, endpoint_filter={"service_type": "identity", "interface": "public", "region_name": self.p["region"]}
-            )
-            if has.status_code == 404 and self.change("admin role of %s on %s" % (u["name"], self.p["project"])):
-                self.call("PUT", path)
+            for name, role_id in roles.items():
+                what = "%s role of %s on %s" % (name, u["name"], self.p["project"])
+                if not found or not project_id or not role_id:
+                    self.change(what)
+                    continue
+                path = "/projects/%s/users/%s/roles/%s" % (project_id, found["id"], role_id)
+                has = self.s.request(
+                    path, "HEAD", raise_exc=False, endpoint_filter={"service_type": "identity", "interface": "public", "region_name": self.p["region"]}
+                )
+                if has.status_code == 404 and self.change(what):
+                    self.call("PUT", path)
 
     def services(self):
         region = self.p["region"]

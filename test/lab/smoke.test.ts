@@ -103,7 +103,7 @@ describeWhere(skip, 'the lab, end to end: cdktf deploy lab (OpenStack on contain
     for (const l of s.links) expect(l.tc, l.link).toMatch(/tbf .*rate 1Gbit/);
   }, 1_900_000);
 
-  it('live-migrates a server on a Filestore volume and one on a Bluestore volume through Nova while their guests write, and the guests find every byte intact', () => {
+  it('live-migrates a server on a Filestore volume and one on a Bluestore volume through Nova while their guests write, and the guests find every byte intact', async () => {
     // WHEN one cell per pool runs with the memory and disk load, and fio on both pools
     const r = testbed(
       [
@@ -149,6 +149,10 @@ describeWhere(skip, 'the lab, end to end: cdktf deploy lab (OpenStack on contain
       expect(m.transferred_bytes, m.pool).toBeGreaterThan(1024 * 1024);
       expect(m.nova_ms, m.pool).toBeGreaterThanOrEqual(m.total_ms);
     }
+    // AND their boot volumes went with them (Nova, holding the service role, could detach them)
+    const { client } = openLabCloud(loadSpec(specFile).spec);
+    const left = await client.request<{ volumes: { id: string; status: string }[] }>('GET', '/volumes/detail', undefined, { service: 'volume' });
+    expect(left.volumes.map((v) => `${v.id} ${v.status}`)).toEqual([]);
     // AND fio ran on both pools, and the report renders
     expect(new Set(results.fio.map((f: { pool: string }) => f.pool))).toEqual(new Set(['filestore', 'bluestore']));
     const report = testbed(['report', runDir]);

@@ -118,18 +118,53 @@ export async function consoleOutput(client: NovaClient, id: string, lines = 400)
   return (await client.request<{ output: string }>('POST', `/servers/${id}/action`, { 'os-getConsoleOutput': { length: lines } })).output;
 }
 
-/** DELETE /servers/{id}, then waits until Nova no longer knows it (its boot volume goes with it). */
+/**
+ * DELETE /servers/{id}, then waits until Nova no longer knows it and until Cinder no longer has its
+ * volumes (the boot volume is `delete_on_termination`). A volume left behind is an error, not a
+ * leak that later fails a boot on the volume quota: Nova could not detach it.
+ */
 export async function deleteServer(client: NovaClient, id: string, wait: WaitOptions = {}): Promise<void> {
+  const timeoutMs = wait.timeoutMs ?? 300_000;
+  const volumes = ((await getServer(client, id))['os-extended-volumes:volumes_attached'] ?? []).map((v) => v.id);
   await client.request('DELETE', `/servers/${id}`);
-  const deadline = Date.now() + (wait.timeoutMs ?? 300_000);
-  for (;;) {
-    try {
-      await getServer(client, id);
-    } catch (e) {
-      if ((e as { status?: number }).status === 404) return;
-      throw e;
-    }
-    if (Date.now() > deadline) throw new LabServerError(`server ${id} still exists ${wait.timeoutMs ?? 300_000} ms after DELETE`);
+  const deadline = Date.now() + timeoutMs;
+  await until(
+    deadline,
+    wait,
+    async () => (await statusOf(() => getServer(client, id))) === 404,
+    () => `server ${id} still exists ${timeoutMs} ms after DELETE`,
+  );
+  for (const v of volumes) {
+    let last = '';
+    await until(
+      deadline,
+      wait,
+      async () => {
+        const r = await statusOf(() => client.request<{ volume: { status: string } }>('GET', `/volumes/${v}`, undefined, { service: 'volume' }));
+        if (r === 404) return true;
+        last = r.volume.status;
+        return false;
+      },
+      () =>
+        `volume ${v} of deleted server ${id} is still ${last} ${timeoutMs} ms after DELETE: Nova did not detach it ` +
+        "(Cinder refuses Nova's detach without a service token whose user has the service role)",
+    );
+  }
+}
+
+/** The answer, or 404 when the resource is gone; other errors propagate. */
+async function statusOf<T>(get: () => Promise<T>): Promise<T | 404> {
+  try {
+    return await get();
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return 404;
+    throw e;
+  }
+}
+
+async function until(deadline: number, wait: WaitOptions, done: () => Promise<boolean>, late: () => string): Promise<void> {
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new LabServerError(late());
     await sleep(wait.pollMs ?? 1000);
   }
 }
