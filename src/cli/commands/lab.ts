@@ -3,12 +3,13 @@
  * terraform_data resources call are lab-phase.ts). VMs are OpenStack's: the `openstack` client with
  * the render's clouds.yaml (`.testbed/<name>/lab/openstack/clouds.yaml`) manages them.
  */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatProblem, loadSpec, type TestbedSpec } from '../../config/index.js';
 import { execaRunner, nsenter } from '../../exec/index.js';
 import { buildGuestImage } from '../../lab/index.js';
 import { labController, labHosts, labLoadBalancer, openLabCloud, policyJobStatus } from '../../targets/index.js';
-import type { Command, CommandContext } from '../command.js';
+import { UsageError, type Command, type CommandContext } from '../command.js';
 
 function labContext(specFile: string | undefined, err: (l: string) => void) {
   const { spec, file, warnings } = loadSpec(specFile);
@@ -140,4 +141,21 @@ async function cephHealth(spec: TestbedSpec): Promise<CephHealth | undefined> {
   }
 }
 
-export const labCommands: readonly Command[] = [labGuestCommand, labStatusCommand];
+export const labPurgeCommand: Command = {
+  name: ['lab', 'purge'],
+  summary: "remove the hosts' cache (the base rootfs and the cached .debs) that `cdktf destroy lab` keeps; refused while the lab is up",
+  usage: 'testbed lab purge [--spec FILE]',
+  async run({ argv, out, err }: CommandContext) {
+    const { values } = parseArgs({ args: [...argv], options: specOption });
+    const { spec } = labContext(values.spec, err);
+    const lab = labHosts(spec, err);
+    const running = lab.plan.hosts.filter((h) => lab.leaderOf(h.name) !== undefined).map((h) => h.name);
+    if (running.length)
+      throw new UsageError(`the lab is up (${running.join(', ')} running): run \`npx cdktf destroy lab --auto-approve\` first, then purge`);
+    await lab.down({ purge: true });
+    if (existsSync(spec.lab.dir) && readdirSync(spec.lab.dir).length === 0) rmSync(spec.lab.dir, { recursive: true });
+    out(`purged ${lab.cacheDir}`);
+  },
+};
+
+export const labCommands: readonly Command[] = [labGuestCommand, labStatusCommand, labPurgeCommand];

@@ -5,8 +5,8 @@
  * As root it fixes what the install script can fix by running that script (the one list of what the
  * lab needs), streaming its progress, then checks again; otherwise it prints the one command to run.
  */
-import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execaRunner, ToolFailedError, type Runner } from '../../../exec/index.js';
 import { labHosts } from '../context.js';
@@ -246,9 +246,28 @@ export const preflightPhase: LabPhase = {
     // Terraform's state, so destroy never runs the hosts' down: their down (idempotent, from the plan
     // and the hosts' own state file) runs here first, so that the containers, links and bridge go too.
     await labHosts(spec, log).down();
-    // Then the lab's data. Only a folder that the preflight marked as the lab's is removed.
+    // Then the lab's data. Only a folder that the preflight marked as the lab's is removed, and the
+    // hosts' cache (base rootfs, package cache) stays, also when it is inside (`testbed lab purge`).
     if (!existsSync(join(spec.lab.dir, LAB_MARKER))) return;
-    rmSync(spec.lab.dir, { recursive: true, force: true });
-    log(`removed ${spec.lab.dir}`);
+    const kept = removeAllBut(spec.lab.dir, labHosts(spec).cacheDir);
+    log(kept ? `removed ${spec.lab.dir}, all but its cache ${kept}` : `removed ${spec.lab.dir}`);
   },
 };
+
+/**
+ * Removes `dir` whole or, when `keep` is inside it, everything but `keep` and the folders leading to
+ * it; returns `keep` when it stayed.
+ */
+export function removeAllBut(dir: string, keep: string): string | undefined {
+  const rel = relative(resolve(dir), resolve(keep));
+  if (!rel || rel === '..' || rel.startsWith(`..${sep}`)) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  let at = resolve(dir);
+  for (const part of rel.split(sep)) {
+    for (const entry of readdirSync(at)) if (entry !== part) rmSync(join(at, entry), { recursive: true, force: true });
+    at = join(at, part);
+  }
+  return keep;
+}

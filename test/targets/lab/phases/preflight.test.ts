@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execaRunner, ToolFailedError, type RunOptions, type Runner } from '../../../../src/exec/runner.js';
@@ -11,6 +11,7 @@ import {
   parseCheck,
   parseQemuVersion,
   PreflightError,
+  removeAllBut,
   type MachineProbe,
   type PreflightFacts,
 } from '../../../../src/targets/lab/phases/preflight.js';
@@ -248,5 +249,41 @@ describe('the runner', () => {
     expect(failure.message).toBe(
       "bash failed (exit code 4): Command failed with exit code 4: bash -c 'echo first >&2; echo the reason >&2; exit 4'\n  | first\n  | the reason",
     );
+  });
+});
+
+describe("the lab's data at destroy", () => {
+  function labDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-labdir-'));
+    for (const f of ['hosts/controller/etc/x', 'guest/bzImage', 'cache/rootfs/base/bin/sh', 'cache/apt-cache/pool/a.deb']) {
+      mkdirSync(dirname(join(dir, f)), { recursive: true });
+      writeFileSync(join(dir, f), f);
+    }
+    writeFileSync(join(dir, '.sds-testbed-lab'), 'marker');
+    return dir;
+  }
+
+  it('keeps only the hosts cache when it is inside lab.dir', () => {
+    const dir = labDir();
+    expect(removeAllBut(dir, join(dir, 'cache'))).toBe(join(dir, 'cache'));
+    expect(readdirSync(dir)).toEqual(['cache']);
+    expect(readFileSync(join(dir, 'cache/apt-cache/pool/a.deb'), 'utf8')).toBe('cache/apt-cache/pool/a.deb');
+    expect(existsSync(join(dir, 'cache/rootfs/base/bin/sh'))).toBe(true);
+  });
+
+  it('keeps the folders leading to a cache deeper inside, and nothing else', () => {
+    const dir = labDir();
+    removeAllBut(dir, join(dir, 'cache', 'rootfs'));
+    expect(readdirSync(dir)).toEqual(['cache']);
+    expect(readdirSync(join(dir, 'cache'))).toEqual(['rootfs']);
+  });
+
+  it('removes lab.dir whole when the cache is elsewhere, even beside it', () => {
+    const dir = labDir();
+    expect(removeAllBut(dir, join(tmpdir(), 'elsewhere'))).toBeUndefined();
+    expect(existsSync(dir)).toBe(false);
+    const sibling = labDir();
+    expect(removeAllBut(sibling, `${sibling}-cache`)).toBeUndefined();
+    expect(existsSync(sibling)).toBe(false);
   });
 });
