@@ -21,4 +21,5 @@ export * from './openstack/glance-guest.js';
 export * from './openstack/guest-args.js';
 export * from './openstack/guest-results.js';
 export * from './openstack/libvirt-jobinfo.js';
+export * from './openstack/qemu-events.js';
 export * from './openstack/servers.js';

@@ -31,10 +31,16 @@
  *   attribute"); `networks` is required from 2.37; a BDM's `volume_type` only from 2.67 (400
  *   "Additional properties are not allowed"). Flavors have generated UUID ids, as the playbooks
  *   create them (no fixed id); GET /flavors/detail lists them.
- * - Diagnostics (2.48, libvirt driver get_instance_diagnostics): `memory_details` is
+ * - Diagnostics from 2.48 (libvirt driver get_instance_diagnostics): `memory_details` is
  *   virDomainGetInfo's maxMem and memory (the domain's allocation, KiB) divided by 2^20 and
  *   truncated to integers: it says nothing about what the guest uses. `hypervisor` is the
  *   configured virt_type (kvm or qemu).
+ * - Diagnostics before 2.48 (libvirt driver get_diagnostics): the driver's dict: `cpu<N>_time` (ns)
+ *   per vCPU, `vda_read`/`_read_req`/`_write`/`_write_req`/`_errors` per disk,
+ *   `<tap>_rx`/`_rx_packets`/`_rx_errors`/`_rx_drop` and the same for `_tx` per interface, `memory`
+ *   (maxMemory, KiB) and `memory-<stat>` for each virDomainMemoryStats entry (KiB): `actual` and
+ *   `rss` always, `unused`, `available`, `usable`, `last_update`, `disk_caches`... only from a guest
+ *   whose virtio balloon driver reports them (FakeServer.balloonStats).
  * - Cinder GET /v3/{project}/volumes/{id}: size, volume_type, volume_image_metadata.image_id.
  *
  * What real Nova cannot be made to do on demand, the state's `faults` do: `fail5xx` next compute
@@ -59,8 +65,10 @@ export interface FakeServer {
   metadata: Record<string, string>;
   /** What diagnostics report (CPU time and NIC counters grow at these rates). */
   cpuPct: number;
-  /** Not visible through Nova (diagnostics report the allocation); kept for tests that feed metrics directly. */
+  /** What the guest uses of its RAM: in the balloon statistics of the diagnostics before 2.48. */
   ramPct: number;
+  /** The guest's balloon driver reports statistics (memory-available, -usable, -unused). @default true */
+  balloonStats?: boolean;
   netBytesPerS: number;
   bornAt: number;
   /** Flavor name (the flavor's id is looked up in `flavors`). @default 'm1.small' */
@@ -490,9 +498,9 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
       }
     }
     if (sub === '/diagnostics' && method === 'GET') {
-      if (version < mv('2.48')) return send(res, 200, { cpu0_time: 0, memory: s.ramMiB * 1024 }, vHeader);
       const elapsed = (Date.now() - s.bornAt) / 1000;
       const perCpuNs = ((s.cpuPct / 100) * elapsed * 1e9) | 0;
+      if (version < mv('2.48')) return send(res, 200, legacyDiagnostics(s, elapsed, perCpuNs), vHeader);
       // libvirt: virDomainGetInfo's maxMem and memory in KiB, divided by units.Mi, kept as integers.
       const allocationKiB = s.ramMiB * 1024;
       return send(
@@ -690,4 +698,41 @@ if (invokedDirectly) {
   const c = await startNovaContract();
   for (const [k, v] of Object.entries(c.env)) console.log(`export ${k}=${v}`);
   console.log('# Ctrl-C to stop');
+}
+
+/** libvirt's get_diagnostics dict (before 2.48) for a server `elapsed` s after its birth. */
+function legacyDiagnostics(s: FakeServer, elapsed: number, perCpuNs: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let id = 0; id < s.vcpus; id++) out[`cpu${id}_time`] = perCpuNs;
+  Object.assign(out, { vda_read_req: 1200, vda_read: 49152000, vda_write_req: 300, vda_write: 1228800, vda_errors: -1 });
+  const half = Math.round((s.netBytesPerS / 2) * elapsed);
+  const tap = 'tap6f1e2c3d-4a';
+  for (const dir of ['rx', 'tx'])
+    Object.assign(out, {
+      [`${tap}_${dir}`]: half,
+      [`${tap}_${dir}_packets`]: Math.round(half / 1000),
+      [`${tap}_${dir}_errors`]: 0,
+      [`${tap}_${dir}_drop`]: 0,
+    });
+  const kib = s.ramMiB * 1024;
+  out['memory'] = kib;
+  out['memory-actual'] = kib;
+  out['memory-rss'] = Math.round(kib * 0.4);
+  if (s.balloonStats ?? true) {
+    // The guest's MemTotal is a little below the balloon's size (the kernel's own reservations).
+    const available = kib - 40_960;
+    const usable = Math.round(available * (1 - s.ramPct / 100));
+    Object.assign(out, {
+      'memory-swap_in': 0,
+      'memory-swap_out': 0,
+      'memory-major_fault': 210,
+      'memory-minor_fault': 98_000,
+      'memory-unused': Math.max(0, usable - 20_000),
+      'memory-available': available,
+      'memory-usable': usable,
+      'memory-last_update': Math.floor(Date.now() / 1000),
+      'memory-disk_caches': 20_000,
+    });
+  }
+  return out;
 }

@@ -16,9 +16,10 @@
  *   keyring, read through its container), with the RBD cache off.
  * - Conditions: versions of QEMU, libvirt and Nova from a compute, of Ceph from the controller, the
  *   migration link's tc shaping read back from the host side of a compute's veth.
+ * - The real downtime: the destination's RESUME − the source's STOP, QEMU's own event timestamps read
+ *   through libvirt on both computes (src/lab/openstack/qemu-events.ts).
  * - Not measured yet: the client probe (the guests have no network port until the lab has Neutron's
- *   agent), the destination's RESUME − source's STOP (libvirt owns QEMU's monitor), the switchover's
- *   block I/O and QEMU's calc-dirty-rate.
+ *   agent), the switchover's block I/O and QEMU's calc-dirty-rate.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,8 +51,11 @@ import {
   getServer,
   guestChecks,
   guestLoadArgs,
+  downtimeFromEvents,
   parseDomJobInfo,
+  QemuEventWatch,
   verificationProblem,
+  type QemuEvent,
   verifyMibFor,
   type GuestCheck,
   type GuestImage,
@@ -188,9 +192,22 @@ export class LabExecutor implements ExperimentExecutor {
     const domain = this.domains.get(vm.id);
     const before = guestChecks(this.consoleLog(source, vm.id));
     const lastBefore = before.at(-1)?.seq ?? 0;
+    // QEMU's events on both computes: the source's STOP and the destination's RESUME.
+    const watches = await Promise.all([
+      QemuEventWatch.start(this.leader(source), 'STOP'),
+      QemuEventWatch.start(this.leader(request.target), 'RESUME'),
+    ]);
     const t0 = Date.now();
-    const record = await this.nova.migrate(vm, source, request);
+    let record: MigrationRecord;
+    let events: Awaited<ReturnType<QemuEventWatch['stop']>>[];
+    try {
+      record = await this.nova.migrate(vm, source, request);
+    } finally {
+      events = await Promise.all(watches.map((w) => w.stop()));
+    }
+    const [stops, resumes] = events as [QemuEvent[], QemuEvent[]];
     if (record.status !== 'completed') return { ...record, raw: { nova: record.raw } };
+    const real = domain ? downtimeFromEvents(stops, resumes, domain) : { ms: Number.NaN, problem: 'no instance name' };
     // Nova's time: the API call until the server is ACTIVE on the target with no task left.
     let novaMs = Number.NaN;
     for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(250)) {
@@ -224,7 +241,7 @@ export class LabExecutor implements ExperimentExecutor {
       total_ms: job.timeElapsedMs ?? nan,
       setup_ms: job.setupMs ?? nan,
       downtime_ms: job.downtimeMs ?? nan,
-      downtime_real_ms: nan,
+      downtime_real_ms: real.ms,
       transferred_bytes: job.dataProcessedBytes ?? nan,
       normal_pages: job.normalPages ?? nan,
       zero_pages: job.constantPages ?? nan,
@@ -237,7 +254,12 @@ export class LabExecutor implements ExperimentExecutor {
       ...(loadWritesDisk(vm.load) ? { verified_load_blocks: lastAfter?.verification.loadBlocks ?? 0 } : {}),
       dirty_rate_calc_problem:
         'not measured in the lab under Nova yet: libvirt owns the QEMU monitor (calc-dirty-rate through virsh qemu-monitor-command is to come)',
-      raw: { nova: record.raw, libvirt: job.fields, guest_checks: { before: before.length, after } },
+      raw: {
+        nova: record.raw,
+        libvirt: job.fields,
+        qemu_events: { source: stops, target: resumes, ...(real.problem ? { problem: real.problem } : {}) },
+        guest_checks: { before: before.length, after },
+      },
     };
   }
 
