@@ -100,6 +100,19 @@ class Resources:
             self.m.fail_json(msg="%s %s (%s): HTTP %s %s" % (method, path, service, r.status_code, r.text[:400]), changes=self.changes)
         return r.json() if r.content and r.headers.get("Content-Type", "").startswith("application/json") else {}
 
+    def has(self, path):
+        """Whether Keystone answers a HEAD of path with 204 (404: no), retried as every call is."""
+        r = self.s.request(
+            path,
+            "HEAD",
+            endpoint_filter={"service_type": "identity", "interface": "public", "region_name": self.p["region"]},
+            raise_exc=False,
+            **RETRY,
+        )
+        if r.status_code not in (200, 204, 404):
+            self.m.fail_json(msg="HEAD %s (identity): HTTP %s" % (path, r.status_code), changes=self.changes)
+        return r.status_code != 404
+
     def wait_for(self, service, path):
         """Wait until the service answers (Keystone's catalog can list it before it listens)."""
         deadline = time.time() + self.p["timeout"]
@@ -139,11 +152,17 @@ class Resources:
 
     def password_works(self, name, password):
         auth = v3.Password(auth_url=self.p["auth_url"], username=name, password=password, user_domain_id="default")
-        try:
-            ks_session.Session(auth=auth, timeout=30).get_token()
-            return True
-        except ks_exc.Unauthorized:
-            return False
+        for attempt in range(5):
+            try:
+                ks_session.Session(auth=auth, timeout=30).get_token()
+                return True
+            except ks_exc.Unauthorized:
+                return False
+            except ks_exc.ConnectFailure:  # uwsgi's reset now and then, as RETRY covers for the calls
+                if attempt == 4:
+                    raise
+                time.sleep(1)
+        return False
 
     def role(self, name, create):
         """The role's id; a missing one is created when `create` (None in check mode)."""
@@ -179,10 +198,7 @@ class Resources:
                     self.change(what)
                     continue
                 path = "/projects/%s/users/%s/roles/%s" % (project_id, found["id"], role_id)
-                has = self.s.request(
-                    path, "HEAD", raise_exc=False, endpoint_filter={"service_type": "identity", "interface": "public", "region_name": self.p["region"]}
-                )
-                if has.status_code == 404 and self.change(what):
+                if not self.has(path) and self.change(what):
                     self.call("PUT", path)
 
     def services(self):
