@@ -17,6 +17,7 @@ export * from './hosts/site-inventory.js';
 export * from './hosts/tbf.js';
 export * from './hosts/ssh-access.js';
 export * from './kernel-modules.js';
+export * from './openstack/dirty-rate.js';
 export * from './openstack/glance-guest.js';
 export * from './openstack/guest-args.js';
 export * from './openstack/guest-results.js';

@@ -18,8 +18,10 @@
  *   migration link's tc shaping read back from the host side of a compute's veth.
  * - The real downtime: the destination's RESUME − the source's STOP, QEMU's own event timestamps read
  *   through libvirt on both computes (src/lab/openstack/qemu-events.ts).
+ * - The dirty rate just before each migration: QEMU's calc-dirty-rate on the source through libvirt
+ *   (`virsh domdirtyrate-calc`, src/lab/openstack/dirty-rate.ts) beside the guest's own figure.
  * - Not measured yet: the client probe (the guests have no network port until the lab has Neutron's
- *   agent), the switchover's block I/O and QEMU's calc-dirty-rate.
+ *   agent) and the switchover's block I/O.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +54,9 @@ import {
   guestChecks,
   guestLoadArgs,
   downtimeFromEvents,
+  guestDirtyRates,
   parseDomJobInfo,
+  parseDomStatsDirtyRate,
   QemuEventWatch,
   verificationProblem,
   type QemuEvent,
@@ -192,6 +196,7 @@ export class LabExecutor implements ExperimentExecutor {
     const domain = this.domains.get(vm.id);
     const before = guestChecks(this.consoleLog(source, vm.id));
     const lastBefore = before.at(-1)?.seq ?? 0;
+    const dirty = domain ? await this.dirtyRate(source, vm.id, domain) : { dirty_rate_calc_problem: 'no instance name' };
     // QEMU's events on both computes: the source's STOP and the destination's RESUME.
     const watches = await Promise.all([
       QemuEventWatch.start(this.leader(source), 'STOP'),
@@ -252,8 +257,7 @@ export class LabExecutor implements ExperimentExecutor {
       verified_pages: lastAfter?.verification.memPages ?? 0,
       verified_blocks: lastAfter?.verification.diskBlocks ?? 0,
       ...(loadWritesDisk(vm.load) ? { verified_load_blocks: lastAfter?.verification.loadBlocks ?? 0 } : {}),
-      dirty_rate_calc_problem:
-        'not measured in the lab under Nova yet: libvirt owns the QEMU monitor (calc-dirty-rate through virsh qemu-monitor-command is to come)',
+      ...dirty,
       raw: {
         nova: record.raw,
         libvirt: job.fields,
@@ -261,6 +265,38 @@ export class LabExecutor implements ExperimentExecutor {
         guest_checks: { before: before.length, after },
       },
     };
+  }
+
+  /**
+   * QEMU's calc-dirty-rate on the source over 1 s (page-sampling: the lab's QEMU runs under TCG),
+   * through libvirt, and the guest's own rate for the same second: its first STAT line after.
+   */
+  private async dirtyRate(host: string, serverId: string, domain: string): Promise<Partial<MigrationRecord>> {
+    const virsh = (args: string[]) => nsenter(this.leader(host), 'virsh', ['-c', 'qemu:///system', ...args], { timeoutMs: 30_000 });
+    try {
+      await virsh(['domdirtyrate-calc', domain, '--seconds', '1', '--mode', 'page-sampling']);
+      let rate = parseDomStatsDirtyRate((await virsh(['domstats', domain, '--dirtyrate'])).stdout);
+      for (const deadline = Date.now() + 10_000; rate?.status === 1 && Date.now() < deadline;) {
+        await sleep(200);
+        rate = parseDomStatsDirtyRate((await virsh(['domstats', domain, '--dirtyrate'])).stdout);
+      }
+      if (rate?.status !== 2 || rate.mibPerS === undefined)
+        return { dirty_rate_calc_problem: `libvirt's dirty-rate calculation did not finish (calc_status ${rate?.status ?? 'absent'})` };
+      const seen = guestDirtyRates(this.consoleLog(host, serverId)).length;
+      let guest: number | undefined;
+      for (const deadline = Date.now() + 2500; guest === undefined && Date.now() < deadline; await sleep(100))
+        guest = guestDirtyRates(this.consoleLog(host, serverId))[seen];
+      return {
+        dirty_rate_calc_mib_s: rate.mibPerS,
+        dirty_rate_calc_mode: rate.mode ?? 'page-sampling',
+        dirty_rate_calc_ms: (rate.periodS ?? 1) * 1000,
+        ...(guest !== undefined ? { dirty_rate_guest_before_mib_s: guest } : {}),
+        // Measured: the cloud executor's "not measurable here" does not apply.
+        dirty_rate_calc_problem: undefined,
+      };
+    } catch (e) {
+      return { dirty_rate_calc_problem: `virsh domdirtyrate-calc failed: ${(e as Error).message.split('\n')[0]}` };
+    }
   }
 
   async startProbe(): Promise<unknown> {
