@@ -1,10 +1,9 @@
 /**
- * The one-machine lab's plan: network namespaces standing in for hosts, on one bridge, with
- * addresses from `lab.cidr` (a private range that exists only inside these namespaces).
- *
- * - `controller` namespace: Ceph mon/mgr/OSDs, HAProxy and the policy job (address .10);
- * - `compute-N` namespaces: one QEMU process per VM (addresses .11, .12, ...);
- * - VMs get addresses from .100 on; their tap sits on the shared bridge so the address survives migration.
+ * The one-machine lab's sizing, from the spec: its Ceph (OSDs per backend, the pools with the lab's
+ * pg_num and size), the lab flavors' RAM, and the addresses the render falls back to when it is not
+ * given the host plan (a controller at .10, computes from .11 on). The container hosts themselves
+ * are planned by src/lab/hosts/host-plan.ts, which the render then gets (`labHosts`); the `netns`
+ * names are the hosts' names on this machine.
  * Pure: no I/O.
  */
 import { ipAt } from './topology.js';

@@ -10,7 +10,7 @@
  *   name says `_s` / `S`.
  *
  * Implementations: Nova (`nova-compute.ts`, `nova-metrics.ts`, `nova-client.ts`), HAProxy (`haproxy-lb.ts`), trace replay
- * (`trace-source.ts`), and the one-machine lab (QEMU VMs in network namespaces; provided by the lab
+ * (`trace-source.ts`), and the one-machine lab (its own OpenStack on container hosts; provided by the lab
  * driver and wired in src/targets/drivers.ts).
  */
 

@@ -165,9 +165,15 @@ export class NovaComputeApi implements ComputeApi {
   async liveMigrate(serverId: string, targetHost: string): Promise<MigrationHandle> {
     const before = await this.server(serverId);
     const previousMigrationId = (await this.migrationRecords(serverId))[0]?.id;
-    await this.client.request('POST', `/servers/${encodeURIComponent(serverId)}/action`, {
-      'os-migrateLive': { host: targetHost, block_migration: 'auto' },
-    });
+    try {
+      await this.client.request('POST', `/servers/${encodeURIComponent(serverId)}/action`, {
+        'os-migrateLive': { host: targetHost, block_migration: 'auto' },
+      });
+    } catch (err) {
+      // No answer is not a refusal: a busy API may still apply the call (a second one would get 409).
+      // It was applied once the server has a migration record newer than the one before it.
+      if (!(err instanceof OpenStackHttpError && err.status === 0) || !(await this.newMigrationAppears(serverId, previousMigrationId))) throw err;
+    }
     const handle: NovaMigrationHandle = {
       serverId,
       sourceHost: serviceHostOf(before),
@@ -176,6 +182,15 @@ export class NovaComputeApi implements ComputeApi {
       ...(previousMigrationId === undefined ? {} : { previousMigrationId }),
     };
     return handle;
+  }
+
+  /** Whether a live-migration record newer than `previousId` appears within `withinMs`. */
+  private async newMigrationAppears(serverId: string, previousId: number | undefined, withinMs = 120_000): Promise<boolean> {
+    for (const deadline = this.now() + withinMs; ; await sleep(this.client.pollMs)) {
+      const latest = (await this.migrationRecords(serverId))[0]?.id;
+      if (latest !== undefined && latest > (previousId ?? 0)) return true;
+      if (this.now() > deadline) return false;
+    }
   }
 
   async pollMigration(handle: MigrationHandle): Promise<MigrationStatus> {

@@ -226,6 +226,21 @@ describe('the Nova driver, against the Keystone/Nova contract server', () => {
     expect((await s.api.listServers())[0]!.host).toBe('compute-2');
   });
 
+  it('follows a migration whose os-migrateLive got no answer in time but was applied, and sends it once', async () => {
+    // GIVEN an API that gets to server actions only after the client has given up (1 s vs 400 ms)
+    const s = await setup({ migrationPolls: 1 }, { timeoutMs: 400, attempts: 1 });
+    server = s.server;
+    server.state.faults.slowActionMs = 1000;
+    const vm = server.state.servers[0]!;
+    // WHEN web-1 is migrated to compute-2
+    const handle = await s.api.liveMigrate(vm.id, 'compute-2');
+    const seen = await pollToEnd(s.api, handle);
+    // THEN the driver found the migration Nova started, followed it to its end, and never asked twice
+    expect(seen.at(-1)!.state).toBe('completed');
+    expect(server.state.log.filter((l) => l.path.endsWith('/action'))).toHaveLength(1);
+    expect((await s.api.listServers()).find((x) => x.id === vm.id)!.host).toBe('compute-2');
+  });
+
   it('reports a target that fails the pre-checks (202 from 2.34 on) as a failed migration', async () => {
     const s = await setup();
     server = s.server;

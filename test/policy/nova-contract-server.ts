@@ -44,7 +44,8 @@
  * - Cinder GET /v3/{project}/volumes/{id}: size, volume_type, volume_image_metadata.image_id.
  *
  * What real Nova cannot be made to do on demand, the state's `faults` do: `fail5xx` next compute
- * calls answer 503, `slowMs` delays every answer, `stuck` keeps running migrations running.
+ * calls answer 503, `slowMs` delays every answer, `slowActionMs` delays only server actions (then
+ * applies them, as a stalled API does once it gets to them), `stuck` keeps running migrations running.
  *
  * Run by the tests in-process, or by hand: `npx tsx test/policy/nova-contract-server.ts` prints the
  * OS_* variables to use.
@@ -132,7 +133,7 @@ export interface ContractState {
   flavors: Array<{ id: string; name: string; vcpus: number; ram: number; disk: number }>;
   images: string[];
   volumes: FakeVolume[];
-  faults: { fail5xx: number; slowMs: number; stuck: boolean };
+  faults: { fail5xx: number; slowMs: number; slowActionMs?: number; stuck: boolean };
   /** Every request: method, path, and the headers the contract cares about (the token is masked). */
   log: Array<{ method: string; path: string; token: boolean; microversion?: string; body?: unknown; status?: number }>;
 }
@@ -312,6 +313,8 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
       ...(method === 'POST' && !path.includes('auth/tokens') ? { body } : {}),
     });
     if (state.faults.slowMs > 0) await new Promise((r) => setTimeout(r, state.faults.slowMs));
+    if ((state.faults.slowActionMs ?? 0) > 0 && method === 'POST' && path.endsWith('/action'))
+      await new Promise((r) => setTimeout(r, state.faults.slowActionMs));
 
     if (path === '/identity/v3/auth/tokens' && method === 'POST') {
       const b = body as {

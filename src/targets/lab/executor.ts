@@ -181,6 +181,8 @@ export class LabExecutor implements ExperimentExecutor {
       flavor,
       imageId: glance.disks[variant]!,
       volumeType: pool,
+      // Cinder sizes volumes in whole GiB; the guest uses lab.image_disk_mib of it (ring, disk load).
+      volumeGb: Math.max(1, Math.ceil(this.spec.lab.image_disk_mib / 1024)),
       host,
       metadata: { 'testbed-experiment': `run/${pool}/${flavor}`, 'testbed-load': load },
     });
