@@ -35,6 +35,13 @@ export type LegacyDiagnostics = Readonly<Record<string, number | string | null>>
 export const RAM_UNKNOWN_WARNING =
   'RAM use unknown: the diagnostics carry no balloon statistics (memory-available with memory-usable or memory-unused: a guest without the virtio balloon driver, or mem_stats_period_seconds 0); no action for it';
 
+/**
+ * One try, waiting longer than Nova's own RPC timeout (rpc_response_timeout, 60 s) for the compute's
+ * answer: diagnostics are an RPC call to the server's compute, which can hold it (libvirt's balloon
+ * statistics during a migration's end). A retry would only block another API worker on the same call.
+ */
+export const DIAGNOSTICS_CALL = { attempts: 1, timeoutMs: 75_000 } as const;
+
 /** What one reading of a server's legacy diagnostics says. */
 export interface DiagnosticsReading {
   readonly vcpus: number;
@@ -80,12 +87,19 @@ export class NovaMetricsSource implements MetricsSource {
     const takenAt = this.now();
     let ramUnknown = 0;
     for (const s of servers.filter((x) => x.status === 'ACTIVE')) {
+      if (s.taskState) {
+        // A server Nova is working on (a live migration's end, a delete): its compute may hold the
+        // domain and answer the diagnostics only when Nova's RPC has given up.
+        warnings.push(`${s.id}: Nova task ${s.taskState} in progress; no action for it`);
+        continue;
+      }
       let d: DiagnosticsReading;
       try {
         d = readLegacyDiagnostics(
           await this.client.request<LegacyDiagnostics>('GET', `/servers/${encodeURIComponent(s.id)}/diagnostics`, undefined, {
             microversion: LEGACY_DIAGNOSTICS_MICROVERSION,
             needs: "the guest's memory use is only in the diagnostics' format before 2.48 (libvirt's balloon statistics)",
+            ...DIAGNOSTICS_CALL,
           }),
         );
       } catch (err) {
