@@ -187,7 +187,7 @@ export class NovaComputeApi implements ComputeApi {
   }
 
   /** Whether a live-migration record newer than `previousId` appears within `withinMs`. */
-  private async newMigrationAppears(serverId: string, previousId: number | undefined, withinMs = 120_000): Promise<boolean> {
+  private async newMigrationAppears(serverId: string, previousId: number | undefined, withinMs = 60_000): Promise<boolean> {
     for (const deadline = this.now() + withinMs; ; await sleep(this.client.pollMs)) {
       const latest = (await this.migrationRecords(serverId))[0]?.id;
       if (latest !== undefined && latest > (previousId ?? 0)) return true;
