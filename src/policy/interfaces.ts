@@ -92,8 +92,6 @@ export interface Server {
   readonly host: string;
   /** Nova's status (ACTIVE, MIGRATING, ERROR, ...). Only ACTIVE servers are acted on. */
   readonly status: string;
-  /** Nova's task in progress (`migrating`, `deleting`, ...), absent when none. */
-  readonly taskState?: string;
   readonly vcpus: number;
   readonly memoryMiB: number;
   /** Address the load balancer sends traffic to. */

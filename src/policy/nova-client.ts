@@ -35,10 +35,6 @@ export interface RequestOptions {
   readonly service?: 'compute' | 'volume' | 'image';
   /** A raw request body (`application/octet-stream`), e.g. an image's data; instead of a JSON `body`. */
   readonly data?: Uint8Array;
-  /** Tries, for this call. @default - the client's (1 for a POST) */
-  readonly attempts?: number;
-  /** ms to wait for the answer, for this call. @default - the client's */
-  readonly timeoutMs?: number;
 }
 
 const RETRYABLE = (status: number): boolean => status >= 500 || status === 429;
@@ -62,10 +58,10 @@ export class NovaClient {
 
   /** One API call; returns the parsed JSON body (undefined for an empty body). */
   async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, ro: RequestOptions = {}): Promise<T> {
-    const attempts = ro.attempts ?? (method === 'POST' ? 1 : (this.o.attempts ?? 4));
+    const attempts = method === 'POST' ? 1 : (this.o.attempts ?? 4);
     const service = ro.service ?? 'compute';
     const microversion = ro.microversion ?? NOVA_MICROVERSION;
-    const timeoutMs = ro.timeoutMs ?? this.o.timeoutMs ?? 15_000;
+    const timeoutMs = this.o.timeoutMs ?? 15_000;
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const t = await this.auth();

@@ -38,7 +38,6 @@ export interface NovaServerJson {
   'OS-EXT-SRV-ATTR:hypervisor_hostname'?: string | null;
   'OS-EXT-SRV-ATTR:host'?: string | null;
   'OS-EXT-SRV-ATTR:root_device_name'?: string | null;
-  'OS-EXT-STS:task_state'?: string | null;
   flavor?: { vcpus?: number; ram?: number; original_name?: string; id?: string };
   addresses?: Record<string, Array<{ addr: string; version?: number }>>;
   metadata?: Record<string, string>;
@@ -99,7 +98,6 @@ export function toServer(s: NovaServerJson): Server {
     name: s.name,
     host: serviceHostOf(s),
     status: s.status,
-    ...(s['OS-EXT-STS:task_state'] ? { taskState: s['OS-EXT-STS:task_state'] } : {}),
     vcpus: s.flavor?.vcpus ?? 0,
     memoryMiB: s.flavor?.ram ?? 0,
     ...(ip ? { ip } : {}),

@@ -28,13 +28,6 @@ interface Diagnostics {
   memory_details?: { maximum?: number | null; used?: number | null };
 }
 
-/**
- * One try, waiting longer than Nova's own RPC timeout (rpc_response_timeout, 60 s) for the compute's
- * answer: diagnostics are an RPC call to the server's compute, which can hold it (during a live
- * migration). A retry would only block another API worker on the same call.
- */
-export const DIAGNOSTICS_CALL = { attempts: 1, timeoutMs: 75_000 } as const;
-
 export const RAM_UNKNOWN_WARNING =
   "RAM use unknown: Nova's diagnostics report the domain's memory allocation (libvirt), not what the guest uses; no action for it";
 
@@ -53,15 +46,9 @@ export class NovaMetricsSource implements MetricsSource {
     const takenAt = this.now();
     let ramUnknown = 0;
     for (const s of servers.filter((x) => x.status === 'ACTIVE')) {
-      if (s.taskState) {
-        // A server Nova is working on (a live migration's end, a delete): its compute may hold the
-        // domain and answer the diagnostics only when Nova's RPC has given up.
-        warnings.push(`${s.id}: Nova task ${s.taskState} in progress; no action for it`);
-        continue;
-      }
       let d: Diagnostics;
       try {
-        d = await this.client.request<Diagnostics>('GET', `/servers/${encodeURIComponent(s.id)}/diagnostics`, undefined, DIAGNOSTICS_CALL);
+        d = await this.client.request<Diagnostics>('GET', `/servers/${encodeURIComponent(s.id)}/diagnostics`);
       } catch (err) {
         warnings.push(`${s.id}: no diagnostics (${(err as Error).message}); no action for it`);
         continue;

@@ -391,28 +391,6 @@ describe('the Nova driver, against the Keystone/Nova contract server', () => {
     expect(second.hosts.find((h) => h.name === 'compute-1')!.ramPct).toBeCloseTo(((512 + 4096) / 65536) * 100, 5);
   });
 
-  it('leaves alone a server Nova is still working on, without asking its compute for diagnostics', async () => {
-    const s = await setup();
-    server = s.server;
-    const busy = server.state.servers[0]!;
-    busy.taskState = 'migrating';
-    const metrics = new NovaMetricsSource(s.nova, s.api);
-    await metrics.sample();
-    const second = await metrics.sample();
-    expect(second.vms.map((v) => v.id)).not.toContain(busy.id);
-    expect(second.warnings).toContain(`${busy.id}: Nova task migrating in progress; no action for it`);
-    expect(server.state.log.filter((l) => l.path.endsWith(`${busy.id}/diagnostics`))).toEqual([]);
-  });
-
-  it('tries a call once when asked to, even on a 503 it would otherwise retry', async () => {
-    const s = await setup();
-    server = s.server;
-    server.state.faults.fail5xx = 1;
-    const vm = server.state.servers[0]!;
-    await expect(s.nova.request('GET', `/servers/${vm.id}/diagnostics`, undefined, { attempts: 1 })).rejects.toThrow(/HTTP 503/);
-    expect(server.state.log.filter((l) => l.path.endsWith('/diagnostics'))).toHaveLength(1);
-  });
-
   it('reads the accelerator from diagnostics (virt_type), not from the client', async () => {
     const s = await setup();
     server = s.server;

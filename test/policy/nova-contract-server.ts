@@ -70,8 +70,6 @@ export interface FakeServer {
   ramPct: number;
   /** The guest's balloon driver reports statistics (memory-available, -usable, -unused). @default true */
   balloonStats?: boolean;
-  /** `OS-EXT-STS:task_state` while ACTIVE (e.g. a migration's end). @default - migrating while MIGRATING, else none */
-  taskState?: string;
   netBytesPerS: number;
   bornAt: number;
   /** Flavor name (the flavor's id is looked up in `flavors`). @default 'm1.small' */
@@ -238,7 +236,7 @@ export async function startNovaContract(o: ContractOptions = {}, state: Contract
       'OS-EXT-SRV-ATTR:host': s.host,
       'OS-EXT-SRV-ATTR:hypervisor_hostname': hyp ? nodeOf(hyp) : null,
       'OS-EXT-SRV-ATTR:root_device_name': '/dev/vda',
-      'OS-EXT-STS:task_state': s.taskState ?? (s.status === 'MIGRATING' ? 'migrating' : null),
+      'OS-EXT-STS:task_state': s.status === 'MIGRATING' ? 'migrating' : null,
       flavor:
         version >= mv('2.47')
           ? { original_name: f.name, vcpus: f.vcpus, ram: f.ram, disk: f.disk, ephemeral: 0, swap: 0 }
