@@ -1,4 +1,4 @@
-/** The one-machine lab's machinery: the container hosts, the guest image and its checks, and the lab's OpenStack parts (the guest in Glance, servers on Cinder volumes, libvirt's job statistics). The folder's face: other folders import it from here only (docs/architecture.md). */
+/** The one-machine lab's machinery: the container hosts, the guest image and its checks, and the lab's OpenStack parts (the guest in Glance, servers on Cinder volumes, libvirt's job statistics, QEMU's events and dirty rate through libvirt). The folder's face: other folders import it from here only (docs/architecture.md). */
 export * from './cpio.js';
 export * from './guest-image.js';
 export * from './guest-load.js';
