@@ -200,19 +200,26 @@ export class LabExecutor implements ExperimentExecutor {
     const lastBefore = before.at(-1)?.seq ?? 0;
     const dirty = domain ? await this.dirtyRate(source, vm.id, domain) : { dirty_rate_calc_problem: 'no instance name' };
     // QEMU's events on both computes: the source's STOP and the destination's RESUME.
-    const watches = await Promise.all([
+    const started = await Promise.allSettled([
       QemuEventWatch.start(this.leader(source), 'STOP'),
       QemuEventWatch.start(this.leader(request.target), 'RESUME'),
     ]);
+    const watches = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (watches.length < 2) {
+      // One started, the other did not: stop the one, so no virsh is left listening.
+      await Promise.all(watches.map((w) => w.stop()));
+      throw started.find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
+    }
+    const [stopWatch, resumeWatch] = watches as [QemuEventWatch, QemuEventWatch];
     const t0 = Date.now();
     let record: MigrationRecord;
-    let events: Awaited<ReturnType<QemuEventWatch['stop']>>[];
+    let events: [QemuEvent[], QemuEvent[]];
     try {
       record = await this.nova.migrate(vm, source, request);
     } finally {
-      events = await Promise.all(watches.map((w) => w.stop()));
+      events = await Promise.all([stopWatch.stop(), resumeWatch.stop()]);
     }
-    const [stops, resumes] = events as [QemuEvent[], QemuEvent[]];
+    const [stops, resumes] = events;
     if (record.status !== 'completed') return { ...record, raw: { nova: record.raw } };
     const real = domain ? downtimeFromEvents(stops, resumes, domain) : { ms: Number.NaN, problem: 'no instance name' };
     // Nova's time: the API call until the server is ACTIVE on the target with no task left.
