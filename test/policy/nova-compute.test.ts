@@ -138,6 +138,15 @@ describe('the Nova contract server rejects what Nova rejects (the old driver req
     expect(at252.hypervisors[0]!.id).toBe(1);
   });
 
+  it("answers before 2.48 with libvirt's own dict: vCPU times, NIC bytes and the balloon's statistics", async () => {
+    const vm = server.state.servers[0]!; // ramPct 15 in the guest
+    const d = (await raw(server, 'GET', `/servers/${vm.id}/diagnostics`, undefined, '2.47')).body as unknown as Record<string, number>;
+    expect(Object.keys(d).filter((k) => /^cpu\d+_time$/.test(k))).toHaveLength(vm.vcpus);
+    expect(d['memory']).toBe(vm.ramMiB * 1024);
+    expect(1 - d['memory-usable']! / d['memory-available']!).toBeCloseTo(0.15, 3);
+    expect(d).not.toHaveProperty('memory_details');
+  });
+
   it("reports libvirt's allocation as memory_details.used, so used/maximum is 100 % whatever the guest does", async () => {
     const vm = server.state.servers[0]!; // ramPct 15 in the guest
     const d = (await raw(server, 'GET', `/servers/${vm.id}/diagnostics`, undefined, '2.48')).body as unknown as {

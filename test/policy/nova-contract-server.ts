@@ -40,7 +40,7 @@
  *   `<tap>_rx`/`_rx_packets`/`_rx_errors`/`_rx_drop` and the same for `_tx` per interface, `memory`
  *   (maxMemory, KiB) and `memory-<stat>` for each virDomainMemoryStats entry (KiB): `actual` and
  *   `rss` always, `unused`, `available`, `usable`, `last_update`, `disk_caches`... only from a guest
- *   whose virtio balloon driver reports them (FakeServer.balloonStats).
+ *   whose virtio balloon driver reports them (every FakeServer's does).
  * - Cinder GET /v3/{project}/volumes/{id}: size, volume_type, volume_image_metadata.image_id.
  *
  * What real Nova cannot be made to do on demand, the state's `faults` do: `fail5xx` next compute
@@ -68,8 +68,6 @@ export interface FakeServer {
   cpuPct: number;
   /** What the guest uses of its RAM: in the balloon statistics of the diagnostics before 2.48. */
   ramPct: number;
-  /** The guest's balloon driver reports statistics (memory-available, -usable, -unused). @default true */
-  balloonStats?: boolean;
   netBytesPerS: number;
   bornAt: number;
   /** Flavor name (the flavor's id is looked up in `flavors`). @default 'm1.small' */
@@ -721,21 +719,19 @@ function legacyDiagnostics(s: FakeServer, elapsed: number, perCpuNs: number): Re
   out['memory'] = kib;
   out['memory-actual'] = kib;
   out['memory-rss'] = Math.round(kib * 0.4);
-  if (s.balloonStats ?? true) {
-    // The guest's MemTotal is a little below the balloon's size (the kernel's own reservations).
-    const available = kib - 40_960;
-    const usable = Math.round(available * (1 - s.ramPct / 100));
-    Object.assign(out, {
-      'memory-swap_in': 0,
-      'memory-swap_out': 0,
-      'memory-major_fault': 210,
-      'memory-minor_fault': 98_000,
-      'memory-unused': Math.max(0, usable - 20_000),
-      'memory-available': available,
-      'memory-usable': usable,
-      'memory-last_update': Math.floor(Date.now() / 1000),
-      'memory-disk_caches': 20_000,
-    });
-  }
+  // The guest's MemTotal is a little below the balloon's size (the kernel's own reservations).
+  const available = kib - 40_960;
+  const usable = Math.round(available * (1 - s.ramPct / 100));
+  Object.assign(out, {
+    'memory-swap_in': 0,
+    'memory-swap_out': 0,
+    'memory-major_fault': 210,
+    'memory-minor_fault': 98_000,
+    'memory-unused': Math.max(0, usable - 20_000),
+    'memory-available': available,
+    'memory-usable': usable,
+    'memory-last_update': Math.floor(Date.now() / 1000),
+    'memory-disk_caches': 20_000,
+  });
   return out;
 }

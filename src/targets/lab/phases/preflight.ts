@@ -245,11 +245,12 @@ export const preflightPhase: LabPhase = {
     // The last phase to go. A deploy killed while the hosts came up has no hosts resource in
     // Terraform's state, so destroy never runs the hosts' down: their down (idempotent, from the plan
     // and the hosts' own state file) runs here first, so that the containers, links and bridge go too.
-    await labHosts(spec, log).down();
+    const hosts = labHosts(spec, log);
+    await hosts.down();
     // Then the lab's data. Only a folder that the preflight marked as the lab's is removed, and the
     // hosts' cache (base rootfs, package cache) stays, also when it is inside (`testbed lab purge`).
     if (!existsSync(join(spec.lab.dir, LAB_MARKER))) return;
-    const kept = removeAllBut(spec.lab.dir, labHosts(spec).cacheDir);
+    const kept = removeAllBut(spec.lab.dir, hosts.cacheDir);
     log(kept ? `removed ${spec.lab.dir}, all but its cache ${kept}` : `removed ${spec.lab.dir}`);
   },
 };
